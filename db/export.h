@@ -1,0 +1,20 @@
+/*
+ * export.h: curated pairs out of the database, for training code.
+ */
+#ifndef WN_DB_EXPORT_H
+#define WN_DB_EXPORT_H
+
+#include "lib/db.h"
+
+enum { EXPORT_JSONL = 1, EXPORT_CSV };
+
+struct export_opts {
+	int format;
+	const char *output;	/* NULL = stdout */
+	const char *split;	/* NULL = all */
+};
+
+/* Returns an exit status. */
+int export_pairs(struct wn_db *db, const struct export_opts *o);
+
+#endif
