@@ -259,8 +259,13 @@ run(const struct opts *o)
 	} else if (strcmp(o->cmd, "checkpoint") == 0) {
 		if ((rc = open_db(o, 0, 0, &db)) < 0)
 			return wn_exit_status(rc);
-		if ((rc = wn_db_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)")) < 0) {
-			wn_error("checkpoint of '%s' failed: %s", o->db_path, wn_db_errmsg(db));
+		int64_t busy = 0;
+
+		/* the pragma reports a blocked checkpoint in its first column */
+		if ((rc = query_count(db, "PRAGMA wal_checkpoint(TRUNCATE)", &busy)) == 0 && busy)
+			rc = -WN_EBUSY;
+		if (rc < 0) {
+			wn_error("checkpoint of '%s' failed: %s", o->db_path, wn_strerror(rc));
 			status = wn_exit_status(rc);
 		}
 	} else if (strcmp(o->cmd, "export") == 0) {

@@ -114,9 +114,9 @@ jpeg_error_exit(j_common_ptr cinfo)
 static void
 jpeg_quiet(j_common_ptr cinfo, int level)
 {
-	/* warnings (corrupt data recovered) are not printed; see num_warnings */
-	(void)cinfo;
-	(void)level;
+	/* warnings (corrupt data recovered) are counted, not printed */
+	if (level < 0)
+		cinfo->err->num_warnings++;
 }
 
 static int
@@ -229,6 +229,12 @@ out:
 	return rc;
 }
 
+static uint32_t
+be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 /* ---- PNG ----------------------------------------------------------------- */
 
 struct png_src {
@@ -274,6 +280,15 @@ load_png(const uint8_t *buf, size_t len, const struct wn_img_opts *o, struct wn_
 	png_uint_32 w, h;
 	int depth, ctype;
 
+	/* the header is checked before libpng allocates anything for rows */
+	if (len >= 24 && memcmp(buf + 12, "IHDR", 4) == 0) {
+		int64_t hw = be32(buf + 16), hh = be32(buf + 20);
+
+		img->orig_width = (int)(hw & 0x7fffffff);
+		img->orig_height = (int)(hh & 0x7fffffff);
+		if ((rc = check_size(hw, hh, o)) < 0)
+			return rc;
+	}
 	png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, png_err, png_warn);
 	if (png == NULL)
 		return -ENOMEM;
@@ -395,12 +410,6 @@ load_webp(const uint8_t *buf, size_t len, const struct wn_img_opts *o, struct wn
 }
 
 /* ---- header probe -------------------------------------------------------- */
-
-static uint32_t
-be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 int
 wn_img_probe(const uint8_t *buf, size_t len, enum wn_img_format *ret_fmt, int *ret_w,

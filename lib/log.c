@@ -2,6 +2,7 @@
  * log.c: diagnostics on stderr, progress display, exit-status mapping.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +144,15 @@ wn_stdout_error(void)
 	return errno == EPIPE ? -EPIPE : -EIO;
 }
 
+/* True when standard output is a pipe or socket whose reader has gone. */
+static int
+reader_left(void)
+{
+	struct pollfd p = { .fd = STDOUT_FILENO, .events = POLLOUT };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
+}
+
 int
 wn_finish_stdout(int status)
 {
@@ -151,6 +161,8 @@ wn_finish_stdout(int status)
 	errno = 0;
 	if (fflush(stdout) != 0 || ferror(stdout))
 		err = errno ? errno : EIO;
+	if (err == EIO && reader_left())
+		err = EPIPE;	/* the error was an earlier EPIPE */
 	if (fclose(stdout) != 0 && err == 0)
 		err = errno ? errno : EIO;
 	if (err != 0 && err != EPIPE && err != EBADF) {
