@@ -15,8 +15,11 @@
 #define WN_SPLIT_PANELS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "lib/img.h"
+
+struct labels_model;
 
 /* Decode figures with at least this short side (JPEG DCT downscaling). */
 #define PANELS_DECODE_MIN_SIDE	512
@@ -65,5 +68,61 @@ int panels_detect_file(const struct panel_model *m, const char *path,
 	__attribute__((warn_unused_result));
 
 void panel_set_release(struct panel_set *s);
+
+/*
+ * Training interface (winnow-train, tests).  A page is a figure prepared for
+ * detection: a reduced copy, its background mask and integral image.  Ground
+ * truth boxes are in original-image pixels.
+ */
+#define PANELS_CUT_NF	24	/* features of a candidate separator */
+#define PANELS_LEAF_NF	16	/* features of a final region */
+
+struct panels_box {
+	int x, y, w, h;
+	char label[16];
+};
+
+struct panels_page;
+
+int panels_page_new(const struct panel_model *m, const struct wn_image *rgb,
+		    struct panels_page **ret)
+	__attribute__((warn_unused_result));
+void panels_page_free(struct panels_page *pg);
+
+/* Called with the features of one example and its target (0 or 1). */
+typedef int (*panels_example_fn)(void *ud, const float *feat, int target);
+
+/*
+ * Walk the recursive cuts the ground truth implies and report every candidate
+ * separator met on the way, with target 1 if it falls between units and 0 if
+ * it crosses one.
+ */
+int panels_collect_cuts(struct panels_page *pg, const struct panels_box *gt,
+			size_t ngt, panels_example_fn fn, void *ud);
+/*
+ * Run the model's cuts and report every final region with target 1 if most of
+ * it lies in a ground-truth unit.
+ */
+int panels_collect_leaves(struct panels_page *pg, const struct panels_box *gt,
+			  size_t ngt, panels_example_fn fn, void *ud);
+
+/* Model text (see split/models/panels.model) and its embedded copy. */
+int panel_model_parse(const char *text, size_t len, struct panel_model **ret)
+	__attribute__((warn_unused_result));
+extern const char panels_model_text[];
+extern const size_t panels_model_len;
+
+/* The baseline of the evaluation: gutter cuts only, no trained scores. */
+int panel_model_baseline(struct panel_model **ret)
+	__attribute__((warn_unused_result));
+
+/* Accessors for training: the weight vectors of a loaded model. */
+float *panel_model_cut_weights(struct panel_model *m);
+float *panel_model_leaf_weights(struct panel_model *m);
+struct labels_model *panel_model_glyphs(struct panel_model *m);
+/* Replace the glyph classifier; takes the weights over and clears *g. */
+void panel_model_set_glyphs(struct panel_model *m, struct labels_model *g);
+/* Write m as model text to f; 0 or -EIO. */
+int panel_model_write(const struct panel_model *m, FILE *f);
 
 #endif

@@ -1,0 +1,1325 @@
+/*
+ * panels.c: compound-figure separation by scored recursive XY cuts.
+ *
+ * 1. The figure is reduced so that its long side is at most WORK_SIDE, and a
+ *    foreground mask marks every pixel that differs from the background colour
+ *    (the most common colour of the border).
+ * 2. In a region (trimmed to its content), every run of empty rows or columns
+ *    (a gutter) and every thin full-length line is a candidate separator.  A
+ *    logistic model scores each from its geometry: gutter width absolute and
+ *    relative to the region's other gutters, the size, density and extent of
+ *    the parts on both sides.  The axis with the best candidate is cut at all
+ *    its candidates scoring above the threshold, and the parts recurse.
+ * 3. Final regions are classified: a lone glyph becomes a panel label (read by
+ *    the glyph classifier of labels.c), titles, shared legends and specks are
+ *    dropped by a second logistic model, the rest are panels.
+ * 4. Panels take the label printed nearest their top-left corner, inside or
+ *    outside; letters whose case cannot be told apart follow the figure's case.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/digest.h"
+#include "lib/img.h"
+#include "lib/log.h"
+#include "split/labels.h"
+#include "split/panels.h"
+
+#define WORK_SIDE	1024
+#define MAX_DEPTH	12
+#define MAX_CANDS	512
+#define MAX_LEAVES	(4 * PANELS_MAX)
+#define MODEL_MAX	(8u << 20)
+
+struct panel_model {
+	char version[64];
+	float fg_threshold;
+	float cut_w[PANELS_CUT_NF];
+	float cut_threshold;
+	float leaf_w[PANELS_LEAF_NF];
+	float leaf_threshold;
+	float label_threshold;
+	struct labels_model glyph;
+	int has_glyph;
+};
+
+struct rect {
+	int x0, y0, x1, y1;	/* half-open, working pixels */
+};
+
+struct cand {
+	int g0, g1;		/* separator run along the axis */
+	int line;		/* a drawn line, not a gutter */
+	float feat[PANELS_CUT_NF];
+	float score;
+};
+
+struct leaf {
+	struct rect r;
+	float score;
+	int is_label;
+	char label[16];
+	float label_p;
+};
+
+struct panels_page {
+	const struct panel_model *m;
+	int W, H;
+	double sx, sy;		/* working -> original pixels */
+	int ow, oh;		/* original size */
+	uint8_t *mask;		/* owned: W * H, 1 = foreground */
+	int32_t *ii;		/* owned: (W + 1) * (H + 1) integral of mask */
+	double norm;		/* 1000 / long side: per-mille units */
+	struct leaf *leaves;	/* owned: up to MAX_LEAVES */
+	size_t nleaves;
+	/* training */
+	const struct panels_box *gt;
+	size_t ngt;
+	panels_example_fn fn;
+	void *ud;
+	int err;
+};
+
+/* ---------- model ---------- */
+
+static const char *
+next_tok(const char **p, const char *end, size_t *ret_len)
+{
+	const char *s = *p, *t;
+
+	while (s < end && (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r'))
+		s++;
+	if (s < end && *s == '#') {
+		while (s < end && *s != '\n')
+			s++;
+		*p = s;
+		return next_tok(p, end, ret_len);
+	}
+	t = s;
+	while (t < end && !(*t == ' ' || *t == '\n' || *t == '\t' || *t == '\r'))
+		t++;
+	*p = t;
+	*ret_len = (size_t)(t - s);
+	return t > s ? s : NULL;
+}
+
+static int
+tok_float(const char **p, const char *end, float *ret)
+{
+	char buf[64], *e;
+	size_t n;
+	const char *t = next_tok(p, end, &n);
+	double v;
+
+	if (t == NULL || n >= sizeof(buf))
+		return -WN_EFORMAT;
+	memcpy(buf, t, n);
+	buf[n] = '\0';
+	errno = 0;
+	v = strtod(buf, &e);
+	if (*e != '\0' || errno != 0 || !isfinite(v))
+		return -WN_EFORMAT;
+	*ret = (float)v;
+	return 0;
+}
+
+static int
+tok_int(const char **p, const char *end, int lo, int hi, int *ret)
+{
+	float f;
+	int rc = tok_float(p, end, &f);
+
+	if (rc < 0)
+		return rc;
+	if (f != floorf(f) || f < lo || f > hi)
+		return -WN_EFORMAT;
+	*ret = (int)f;
+	return 0;
+}
+
+static int
+tok_is(const char **p, const char *end, const char *word)
+{
+	size_t n;
+	const char *t = next_tok(p, end, &n);
+
+	return t != NULL && n == strlen(word) && memcmp(t, word, n) == 0;
+}
+
+static int
+read_floats(const char **p, const char *end, float *v, int n)
+{
+	int i, rc;
+
+	for (i = 0; i < n; i++)
+		if ((rc = tok_float(p, end, &v[i])) < 0)
+			return rc;
+	return 0;
+}
+
+void
+panel_model_free(struct panel_model *m)
+{
+	if (m == NULL)
+		return;
+	labels_model_release(&m->glyph);
+	free(m);
+}
+
+int
+panel_model_parse(const char *text, size_t len, struct panel_model **ret)
+{
+	const char *p = text, *end = text + len, *q;
+	struct panel_model *m;
+	uint8_t sha[WN_SHA256_LEN];
+	int n, nin, nhid, nout, i, rc = -WN_EFORMAT;
+
+	m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return -ENOMEM;
+	if (!tok_is(&p, end, "winnow-panels-model") || !tok_is(&p, end, "1"))
+		goto out;
+	if (!tok_is(&p, end, "fg_threshold") ||
+	    tok_float(&p, end, &m->fg_threshold) < 0)
+		goto out;
+	if (!tok_is(&p, end, "cut") ||
+	    tok_int(&p, end, 1, PANELS_CUT_NF, &n) < 0 || n != PANELS_CUT_NF ||
+	    read_floats(&p, end, m->cut_w, n) < 0)
+		goto out;
+	if (!tok_is(&p, end, "cut_threshold") ||
+	    tok_float(&p, end, &m->cut_threshold) < 0)
+		goto out;
+	if (!tok_is(&p, end, "leaf") ||
+	    tok_int(&p, end, 1, PANELS_LEAF_NF, &n) < 0 ||
+	    n != PANELS_LEAF_NF || read_floats(&p, end, m->leaf_w, n) < 0)
+		goto out;
+	if (!tok_is(&p, end, "leaf_threshold") ||
+	    tok_float(&p, end, &m->leaf_threshold) < 0)
+		goto out;
+	if (!tok_is(&p, end, "label_threshold") ||
+	    tok_float(&p, end, &m->label_threshold) < 0)
+		goto out;
+	q = p;
+	if (!tok_is(&q, end, "glyph")) {
+		q = NULL;
+	} else {
+		p = q;
+		if (tok_int(&p, end, 1, 4096, &nin) < 0 || nin != LABELS_NIN ||
+		    tok_int(&p, end, 1, LABELS_MAX_HIDDEN, &nhid) < 0 ||
+		    tok_int(&p, end, 2, LABELS_MAX_CLASSES, &nout) < 0)
+			goto out;
+		if ((rc = labels_model_alloc(&m->glyph, nin, nhid, nout)) < 0)
+			goto out;
+		rc = -WN_EFORMAT;
+		m->has_glyph = 1;
+		if (!tok_is(&p, end, "classes"))
+			goto out;
+		for (i = 0; i < nout; i++) {
+			size_t tl;
+			const char *t = next_tok(&p, end, &tl);
+
+			if (t == NULL || tl >= sizeof(m->glyph.classes[0]))
+				goto out;
+			/* "-" stands for the reject class */
+			if (!(tl == 1 && t[0] == '-'))
+				memcpy(m->glyph.classes[i], t, tl);
+		}
+		if (!tok_is(&p, end, "w1") ||
+		    read_floats(&p, end, m->glyph.w1, nin * nhid) < 0 ||
+		    !tok_is(&p, end, "b1") ||
+		    read_floats(&p, end, m->glyph.b1, nhid) < 0 ||
+		    !tok_is(&p, end, "w2") ||
+		    read_floats(&p, end, m->glyph.w2, nhid * nout) < 0 ||
+		    !tok_is(&p, end, "b2") ||
+		    read_floats(&p, end, m->glyph.b2, nout) < 0)
+			goto out;
+	}
+	if (!tok_is(&p, end, "end"))
+		goto out;
+	if (wn_sha256(text, len, sha) < 0) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	snprintf(m->version, sizeof(m->version),
+		 "panels-1.0+%02x%02x%02x%02x", sha[0], sha[1], sha[2], sha[3]);
+	*ret = m;
+	m = NULL;
+	rc = 0;
+out:
+	panel_model_free(m);
+	return rc;
+}
+
+int
+panel_model_load(const char *path, struct panel_model **ret)
+{
+	FILE *f;
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+	int rc;
+
+	if (path == NULL)
+		return panel_model_parse(panels_model_text, panels_model_len,
+					 ret);
+	f = fopen(path, "rb");
+	if (f == NULL)
+		return -errno;
+	for (;;) {
+		if (len == cap) {
+			char *nb;
+
+			if (cap >= MODEL_MAX) {
+				rc = -WN_ETOOBIG;
+				goto out;
+			}
+			cap = cap ? 2 * cap : 65536;
+			nb = realloc(buf, cap);
+			if (nb == NULL) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			buf = nb;
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		rc = -EIO;
+		goto out;
+	}
+	rc = panel_model_parse(buf, len, ret);
+out:
+	fclose(f);
+	free(buf);
+	return rc;
+}
+
+int
+panel_model_baseline(struct panel_model **ret)
+{
+	struct panel_model *m = calloc(1, sizeof(*m));
+
+	if (m == NULL)
+		return -ENOMEM;
+	/* cut at every gutter of 8 per mille or more, keep every region */
+	snprintf(m->version, sizeof(m->version), "panels-baseline");
+	m->fg_threshold = 24;
+	m->cut_w[0] = -1;
+	m->cut_w[21] = 2;
+	m->cut_threshold = 0.5f;
+	m->leaf_w[0] = 5;
+	m->leaf_threshold = 0.5f;
+	m->label_threshold = 1.1f;
+	*ret = m;
+	return 0;
+}
+
+const char *
+panel_model_version(const struct panel_model *m)
+{
+	return m != NULL ? m->version : "panels-none";
+}
+
+float *
+panel_model_cut_weights(struct panel_model *m)
+{
+	return m->cut_w;
+}
+
+float *
+panel_model_leaf_weights(struct panel_model *m)
+{
+	return m->leaf_w;
+}
+
+struct labels_model *
+panel_model_glyphs(struct panel_model *m)
+{
+	return m->has_glyph ? &m->glyph : NULL;
+}
+
+void
+panel_model_set_glyphs(struct panel_model *m, struct labels_model *g)
+{
+	labels_model_release(&m->glyph);
+	m->glyph = *g;
+	memset(g, 0, sizeof(*g));
+	m->has_glyph = 1;
+}
+
+static void
+write_floats(FILE *f, const float *v, int n, int per_line)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		fprintf(f, "%.6g%c", v[i],
+			(i + 1) % per_line == 0 || i + 1 == n ? '\n' : ' ');
+}
+
+int
+panel_model_write(const struct panel_model *m, FILE *f)
+{
+	const struct labels_model *g = &m->glyph;
+	int i;
+
+	fprintf(f, "winnow-panels-model 1\n");
+	fprintf(f, "fg_threshold %.6g\n", m->fg_threshold);
+	fprintf(f, "cut %d\n", PANELS_CUT_NF);
+	write_floats(f, m->cut_w, PANELS_CUT_NF, 8);
+	fprintf(f, "cut_threshold %.6g\n", m->cut_threshold);
+	fprintf(f, "leaf %d\n", PANELS_LEAF_NF);
+	write_floats(f, m->leaf_w, PANELS_LEAF_NF, 8);
+	fprintf(f, "leaf_threshold %.6g\n", m->leaf_threshold);
+	fprintf(f, "label_threshold %.6g\n", m->label_threshold);
+	if (m->has_glyph) {
+		fprintf(f, "glyph %d %d %d\nclasses", g->nin, g->nhid, g->nout);
+		for (i = 0; i < g->nout; i++)
+			fprintf(f, " %s", g->classes[i][0] ? g->classes[i] : "-");
+		fprintf(f, "\nw1\n");
+		write_floats(f, g->w1, g->nin * g->nhid, 16);
+		fprintf(f, "b1\n");
+		write_floats(f, g->b1, g->nhid, 16);
+		fprintf(f, "w2\n");
+		write_floats(f, g->w2, g->nhid * g->nout, 16);
+		fprintf(f, "b2\n");
+		write_floats(f, g->b2, g->nout, 16);
+	}
+	fprintf(f, "end\n");
+	return ferror(f) ? -EIO : 0;
+}
+
+/* ---------- page preparation ---------- */
+
+void
+panels_page_free(struct panels_page *pg)
+{
+	if (pg == NULL)
+		return;
+	free(pg->mask);
+	free(pg->ii);
+	free(pg->leaves);
+	free(pg);
+}
+
+static int
+colour_bin(const uint8_t *p, int ch)
+{
+	return ch == 3 ? (p[0] >> 4) << 8 | (p[1] >> 4) << 4 | (p[2] >> 4)
+		       : (p[0] >> 4) * 0x111;
+}
+
+/* Most common colour of the image border (4-bit bins), averaged. */
+static void
+border_colour(const uint8_t *px, int W, int H, int ch, int bg[3])
+{
+	uint32_t *hist = calloc(4096, sizeof(uint32_t));
+	uint64_t sum[3] = { 0, 0, 0 }, cnt = 0;
+	int x, y, c, best = 0, pass, b = W < 4 || H < 4 ? 1 : 2;
+
+	if (hist == NULL) {
+		bg[0] = bg[1] = bg[2] = 255;
+		return;
+	}
+	for (pass = 0; pass < 2; pass++) {
+		for (y = 0; y < H; y++) {
+			for (x = 0; x < W; x++) {
+				const uint8_t *p;
+				int q;
+
+				if (y >= b && y < H - b && x == b && W - b > b)
+					x = W - b;	/* skip the inside */
+				p = px + ((size_t)y * W + x) * ch;
+				q = colour_bin(p, ch);
+				if (pass == 0) {
+					hist[q]++;
+				} else if (q == best) {
+					for (c = 0; c < 3; c++)
+						sum[c] += p[ch == 3 ? c : 0];
+					cnt++;
+				}
+			}
+		}
+		for (c = 1; pass == 0 && c < 4096; c++)
+			if (hist[c] > hist[best])
+				best = c;
+	}
+	for (c = 0; c < 3; c++)
+		bg[c] = cnt ? (int)(sum[c] / cnt) : 255;
+	free(hist);
+}
+
+int
+panels_page_new(const struct panel_model *m, const struct wn_image *img,
+		struct panels_page **ret)
+{
+	struct panels_page *pg;
+	uint8_t *work = NULL;
+	const uint8_t *src;
+	int W, H, ch, x, y, bg[3], thr, rc;
+	double f;
+
+	if (img == NULL || img->px == NULL || img->width <= 0 ||
+	    img->height <= 0 || (img->channels != 1 && img->channels != 3))
+		return -EINVAL;
+	pg = calloc(1, sizeof(*pg));
+	if (pg == NULL)
+		return -ENOMEM;
+	pg->m = m;
+	ch = img->channels;
+	pg->ow = img->orig_width > 0 ? img->orig_width : img->width;
+	pg->oh = img->orig_height > 0 ? img->orig_height : img->height;
+	f = 1.0;
+	if (img->width > WORK_SIDE || img->height > WORK_SIDE)
+		f = (double)WORK_SIDE / (img->width > img->height ?
+					 img->width : img->height);
+	W = (int)(img->width * f + 0.5);
+	H = (int)(img->height * f + 0.5);
+	if (W < 1)
+		W = 1;
+	if (H < 1)
+		H = 1;
+	src = img->px;
+	if (W != img->width || H != img->height) {
+		/* area reduction: each work pixel averages its source box */
+		work = malloc((size_t)W * H * ch);
+		if (work == NULL) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		for (y = 0; y < H; y++) {
+			int sy0 = (int)((int64_t)y * img->height / H);
+			int sy1 = (int)((int64_t)(y + 1) * img->height / H);
+
+			if (sy1 <= sy0)
+				sy1 = sy0 + 1;
+			for (x = 0; x < W; x++) {
+				int sx0 = (int)((int64_t)x * img->width / W);
+				int sx1 = (int)((int64_t)(x + 1) * img->width / W);
+				uint32_t acc[3] = { 0, 0, 0 };
+				int yy, xx, c, n;
+
+				if (sx1 <= sx0)
+					sx1 = sx0 + 1;
+				n = (sy1 - sy0) * (sx1 - sx0);
+				for (yy = sy0; yy < sy1; yy++) {
+					const uint8_t *p = img->px +
+						((size_t)yy * img->width + sx0) * ch;
+
+					for (xx = sx0; xx < sx1; xx++, p += ch)
+						for (c = 0; c < ch; c++)
+							acc[c] += p[c];
+				}
+				for (c = 0; c < ch; c++)
+					work[((size_t)y * W + x) * ch + c] =
+						(uint8_t)(acc[c] / n);
+			}
+		}
+		src = work;
+	}
+	pg->W = W;
+	pg->H = H;
+	pg->sx = (double)pg->ow / W;
+	pg->sy = (double)pg->oh / H;
+	pg->norm = 1000.0 / (W > H ? W : H);
+	pg->mask = malloc((size_t)W * H);
+	pg->ii = calloc((size_t)(W + 1) * (H + 1), sizeof(int32_t));
+	pg->leaves = calloc(MAX_LEAVES, sizeof(*pg->leaves));
+	if (pg->mask == NULL || pg->ii == NULL || pg->leaves == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	border_colour(src, W, H, ch, bg);
+	thr = m != NULL ? (int)m->fg_threshold : 24;
+	for (y = 0; y < H; y++) {
+		const uint8_t *p = src + (size_t)y * W * ch;
+		uint8_t *mk = pg->mask + (size_t)y * W;
+		int32_t *row = pg->ii + (size_t)(y + 1) * (W + 1);
+		int32_t *prev = row - (W + 1);
+		int32_t run = 0;
+
+		for (x = 0; x < W; x++, p += ch) {
+			int d = abs(p[0] - bg[0]), c;
+
+			if (ch == 3)
+				for (c = 1; c < 3; c++)
+					if (abs(p[c] - bg[c]) > d)
+						d = abs(p[c] - bg[c]);
+			mk[x] = d > thr;
+			run += mk[x];
+			row[x + 1] = prev[x + 1] + run;
+		}
+	}
+	free(work);
+	*ret = pg;
+	return 0;
+fail:
+	free(work);
+	panels_page_free(pg);
+	return rc;
+}
+
+/* ---------- geometry helpers ---------- */
+
+static inline int64_t
+rsum(const struct panels_page *pg, int x0, int y0, int x1, int y1)
+{
+	const int32_t *ii = pg->ii;
+	size_t s = (size_t)pg->W + 1;
+
+	return (int64_t)ii[y1 * s + x1] - ii[y0 * s + x1] - ii[y1 * s + x0] +
+	       ii[y0 * s + x0];
+}
+
+static int
+tolerance(int len)
+{
+	return len / 400;
+}
+
+/* Shrink r to its content; returns 0 if it holds none. */
+static int
+trim(const struct panels_page *pg, struct rect *r)
+{
+	int tw = tolerance(r->x1 - r->x0), th;
+
+	while (r->y0 < r->y1 && rsum(pg, r->x0, r->y0, r->x1, r->y0 + 1) <= tw)
+		r->y0++;
+	while (r->y1 > r->y0 && rsum(pg, r->x0, r->y1 - 1, r->x1, r->y1) <= tw)
+		r->y1--;
+	if (r->y0 >= r->y1)
+		return 0;
+	th = tolerance(r->y1 - r->y0);
+	while (r->x0 < r->x1 && rsum(pg, r->x0, r->y0, r->x0 + 1, r->y1) <= th)
+		r->x0++;
+	while (r->x1 > r->x0 && rsum(pg, r->x1 - 1, r->y0, r->x1, r->y1) <= th)
+		r->x1--;
+	return r->x0 < r->x1;
+}
+
+/* Line i of r along axis (0: rows, 1: columns): foreground count. */
+static int64_t
+line_sum(const struct panels_page *pg, const struct rect *r, int axis, int i)
+{
+	return axis == 0 ? rsum(pg, r->x0, i, r->x1, i + 1)
+			 : rsum(pg, i, r->y0, i + 1, r->y1);
+}
+
+static double
+density(const struct panels_page *pg, const struct rect *r)
+{
+	double a = (double)(r->x1 - r->x0) * (r->y1 - r->y0);
+
+	return a > 0 ? rsum(pg, r->x0, r->y0, r->x1, r->y1) / a : 0;
+}
+
+static void
+sides(const struct rect *r, int axis, int g0, int g1, struct rect *a,
+      struct rect *b)
+{
+	*a = *r;
+	*b = *r;
+	if (axis == 0) {
+		a->y1 = g0;
+		b->y0 = g1;
+	} else {
+		a->x1 = g0;
+		b->x0 = g1;
+	}
+}
+
+/* Find the separator candidates of r along axis; returns how many. */
+static int
+find_cands(const struct panels_page *pg, const struct rect *r, int axis,
+	   struct cand *c, int max)
+{
+	int lo = axis == 0 ? r->y0 : r->x0, hi = axis == 0 ? r->y1 : r->x1;
+	int len = axis == 0 ? r->x1 - r->x0 : r->y1 - r->y0;
+	int tol = tolerance(len), maxline = (int)(4 / pg->norm) + 2;
+	int i, n = 0, start = -1, nline = 0, nempty = 0;
+
+	for (i = lo; i <= hi; i++) {
+		int kind = 0;	/* 0 content, 1 empty, 2 full line */
+
+		if (i < hi) {
+			int64_t s = line_sum(pg, r, axis, i);
+
+			if (s <= tol)
+				kind = 1;
+			else if (s >= (int64_t)(0.92 * len))
+				kind = 2;
+		}
+		if (kind != 0) {
+			if (start < 0) {
+				start = i;
+				nline = nempty = 0;
+			}
+			if (kind == 1)
+				nempty++;
+			else
+				nline++;
+			continue;
+		}
+		if (start >= 0) {
+			/* a run of separator lines [start, i) */
+			int ok = start > lo && i < hi;
+
+			if (nempty == 0 && nline > maxline)
+				ok = 0;	/* a filled band, not a line */
+			if (ok && n < max) {
+				c[n].g0 = start;
+				c[n].g1 = i;
+				c[n].line = nempty == 0 || nline > 0;
+				n++;
+			}
+			start = -1;
+		}
+	}
+	return n;
+}
+
+static double
+sigmoid(double z)
+{
+	return 1 / (1 + exp(-z));
+}
+
+/* Features of candidate c of region r; all_max = widest gutter in r. */
+static void
+cut_features(const struct panels_page *pg, const struct rect *r, int axis,
+	     struct cand *c, int ncand_axis, double axis_max, double all_max,
+	     int depth)
+{
+	struct rect a, b;
+	float *f = c->feat;
+	double nm = pg->norm, gap = c->g1 - c->g0;
+	double L = axis == 0 ? r->y1 - r->y0 : r->x1 - r->x0;
+	double O = axis == 0 ? r->x1 - r->x0 : r->y1 - r->y0;
+	double la, lb, oa, ob, da, db, smin, smax;
+	int ea, eb;
+
+	sides(r, axis, c->g0, c->g1, &a, &b);
+	ea = trim(pg, &a);
+	eb = trim(pg, &b);
+	la = !ea ? 0 : axis == 0 ? a.y1 - a.y0 : a.x1 - a.x0;
+	lb = !eb ? 0 : axis == 0 ? b.y1 - b.y0 : b.x1 - b.x0;
+	oa = !ea ? 0 : axis == 0 ? a.x1 - a.x0 : a.y1 - a.y0;
+	ob = !eb ? 0 : axis == 0 ? b.x1 - b.x0 : b.y1 - b.y0;
+	da = ea ? density(pg, &a) : 0;
+	db = ea ? density(pg, &b) : 0;
+	smin = la < lb ? la : lb;
+	smax = la < lb ? lb : la;
+	memset(f, 0, sizeof(float) * PANELS_CUT_NF);
+	f[0] = 1;
+	f[1] = (float)(gap * nm / 10);
+	f[2] = (float)log1p(gap * nm);
+	f[3] = (float)(all_max > 0 ? gap / all_max : 0);
+	f[4] = (float)(axis_max > 0 ? gap / axis_max : 0);
+	f[5] = (float)c->line;
+	f[6] = (float)(smin * nm / 100);
+	f[7] = (float)log((smin + 1) / (L + 1));
+	f[8] = (float)((smin + 1) / (smax + 1));
+	f[9] = (float)(fmin(oa, ob) / (O + 1));
+	f[10] = (float)(fmax(oa, ob) / (O + 1));
+	f[11] = (float)fmin(da, db);
+	f[12] = (float)fmax(da, db);
+	f[13] = (float)log1p(ncand_axis);
+	f[14] = smin * nm < 25;
+	f[15] = smin * nm < 12;
+	f[16] = depth == 0;
+	f[17] = (float)axis;
+	f[18] = (float)(L * nm / 1000);
+	f[19] = (float)(O * nm / 1000);
+	f[20] = gap * nm < 3;
+	f[21] = gap * nm >= 8;
+	f[22] = (float)(f[3] * f[8]);
+	f[23] = (float)((la < lb ? da : db) * f[8]);
+}
+
+static float
+dot(const float *w, const float *f, int n)
+{
+	float s = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		s += w[i] * f[i];
+	return s;
+}
+
+/* Candidates of r on both axes, with features and (given a model) scores. */
+static int
+region_cands(struct panels_page *pg, const struct rect *r, int depth,
+	     struct cand *c, int *ret_nh)
+{
+	int nh, nv, i;
+	double maxh = 0, maxv = 0;
+
+	nh = find_cands(pg, r, 0, c, MAX_CANDS / 2);
+	nv = find_cands(pg, r, 1, c + nh, MAX_CANDS / 2);
+	for (i = 0; i < nh; i++)
+		maxh = fmax(maxh, c[i].g1 - c[i].g0);
+	for (i = nh; i < nh + nv; i++)
+		maxv = fmax(maxv, c[i].g1 - c[i].g0);
+	for (i = 0; i < nh + nv; i++) {
+		int axis = i >= nh;
+
+		cut_features(pg, r, axis, &c[i], axis ? nv : nh,
+			     axis ? maxv : maxh, fmax(maxh, maxv), depth);
+		c[i].score = pg->m != NULL ?
+			(float)sigmoid(dot(pg->m->cut_w, c[i].feat,
+					   PANELS_CUT_NF)) : 0;
+	}
+	*ret_nh = nh;
+	return nh + nv;
+}
+
+/* ---------- ground truth for training ---------- */
+
+/* Target of a candidate: 1 between units, 0 through one, -1 unclear. */
+static int
+cut_target(const struct panels_page *pg, const struct rect *r, int axis,
+	   const struct cand *c)
+{
+	double mid = (c->g0 + c->g1) / 2.0;
+	double margin = 3;	/* working pixels */
+	int before = 0, after = 0;
+	size_t i;
+
+	for (i = 0; i < pg->ngt; i++) {
+		const struct panels_box *g = &pg->gt[i];
+		double s0, s1, o0, o1, rs0, rs1, ro0, ro1, cm, co;
+
+		if (axis == 0) {
+			s0 = g->y / pg->sy;
+			s1 = (g->y + g->h) / pg->sy;
+			o0 = g->x / pg->sx;
+			o1 = (g->x + g->w) / pg->sx;
+			rs0 = r->y0, rs1 = r->y1, ro0 = r->x0, ro1 = r->x1;
+		} else {
+			s0 = g->x / pg->sx;
+			s1 = (g->x + g->w) / pg->sx;
+			o0 = g->y / pg->sy;
+			o1 = (g->y + g->h) / pg->sy;
+			rs0 = r->x0, rs1 = r->x1, ro0 = r->y0, ro1 = r->y1;
+		}
+		cm = (s0 + s1) / 2;
+		co = (o0 + o1) / 2;
+		/* only units whose centre lies in the region count */
+		if (cm < rs0 || cm >= rs1 || co < ro0 || co >= ro1)
+			continue;
+		if (s0 < mid - margin && s1 > mid + margin)
+			return 0;
+		if (cm < mid)
+			before++;
+		else
+			after++;
+	}
+	if (before + after == 0)
+		return -1;
+	return 1;
+}
+
+/* ---------- recursion ---------- */
+
+static int
+add_leaf(struct panels_page *pg, const struct rect *r)
+{
+	if (pg->nleaves >= MAX_LEAVES)
+		return 0;
+	memset(&pg->leaves[pg->nleaves], 0, sizeof(pg->leaves[0]));
+	pg->leaves[pg->nleaves++].r = *r;
+	return 0;
+}
+
+static int cmp_cand(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+
+	return (x->g0 > y->g0) - (x->g0 < y->g0);
+}
+
+/* mode 0: model decides; mode 1: ground truth decides and examples go out */
+static int
+xy_cut(struct panels_page *pg, struct rect r, int depth, int mode)
+{
+	struct cand *c;
+	int n, nh, i, axis = -1, rc = 0, k, prev;
+	float best = 0;
+
+	if (!trim(pg, &r))
+		return 0;
+	c = malloc(sizeof(*c) * MAX_CANDS);
+	if (c == NULL)
+		return -ENOMEM;
+	n = depth < MAX_DEPTH ? region_cands(pg, &r, depth, c, &nh) : (nh = 0);
+	if (mode == 1) {
+		int pos[2] = { 0, 0 };
+		double gapsum[2] = { 0, 0 };
+
+		for (i = 0; i < n; i++) {
+			int t = cut_target(pg, &r, i >= nh, &c[i]);
+
+			if (t >= 0 && pg->fn != NULL &&
+			    (rc = pg->fn(pg->ud, c[i].feat, t)) < 0)
+				goto out;
+			c[i].score = t == 1 ? 1.0f : 0.0f;
+			if (t == 1) {
+				pos[i >= nh]++;
+				gapsum[i >= nh] += c[i].g1 - c[i].g0;
+			}
+		}
+		if (pos[0] || pos[1])
+			axis = gapsum[0] / (pos[0] + 1e-9) >=
+			       gapsum[1] / (pos[1] + 1e-9) ? (pos[0] ? 0 : 1)
+							   : (pos[1] ? 1 : 0);
+	} else {
+		for (i = 0; i < n; i++) {
+			if (c[i].score > best) {
+				best = c[i].score;
+				axis = i >= nh;
+			}
+		}
+		if (best < pg->m->cut_threshold)
+			axis = -1;
+	}
+	if (axis < 0 || pg->nleaves >= MAX_LEAVES) {
+		rc = add_leaf(pg, &r);
+		goto out;
+	}
+	/* cut at every accepted candidate on that axis, in order */
+	{
+		int from = axis == 0 ? 0 : nh, to = axis == 0 ? nh : n;
+		float thr = mode == 1 ? 0.5f : pg->m->cut_threshold;
+
+		qsort(c + from, (size_t)(to - from), sizeof(*c), cmp_cand);
+		prev = axis == 0 ? r.y0 : r.x0;
+		for (k = from; k <= to; k++) {
+			struct rect s = r;
+			int end;
+
+			if (k < to && c[k].score < thr)
+				continue;
+			end = k < to ? c[k].g0 : (axis == 0 ? r.y1 : r.x1);
+			if (axis == 0) {
+				s.y0 = prev;
+				s.y1 = end;
+			} else {
+				s.x0 = prev;
+				s.x1 = end;
+			}
+			if ((rc = xy_cut(pg, s, depth + 1, mode)) < 0)
+				goto out;
+			if (k < to)
+				prev = c[k].g1;
+		}
+	}
+out:
+	free(c);
+	return rc;
+}
+
+int
+panels_collect_cuts(struct panels_page *pg, const struct panels_box *gt,
+		    size_t ngt, panels_example_fn fn, void *ud)
+{
+	struct rect r = { 0, 0, pg->W, pg->H };
+
+	pg->gt = gt;
+	pg->ngt = ngt;
+	pg->fn = fn;
+	pg->ud = ud;
+	pg->nleaves = 0;
+	return xy_cut(pg, r, 0, 1);
+}
+
+/* ---------- final regions ---------- */
+
+static void
+leaf_features(const struct panels_page *pg, const struct leaf *lf, float *f)
+{
+	const struct rect *r = &lf->r;
+	double nm = pg->norm, w = r->x1 - r->x0, h = r->y1 - r->y0;
+	double area = w * h, tot = (double)pg->W * pg->H;
+	int64_t rows_empty = 0, y;
+
+	for (y = r->y0; y < r->y1; y++)
+		rows_empty += rsum(pg, r->x0, (int)y, r->x1, (int)y + 1) <=
+			      tolerance((int)w);
+	memset(f, 0, sizeof(float) * PANELS_LEAF_NF);
+	f[0] = 1;
+	f[1] = (float)(fmin(w, h) * nm / 100);
+	f[2] = (float)log1p(fmin(w, h) * nm);
+	f[3] = (float)log1p(fmax(w, h) * nm);
+	f[4] = (float)log(area / tot);
+	f[5] = (float)log((w + 1) / (h + 1));
+	f[6] = (float)density(pg, r);
+	f[7] = (float)(rows_empty / (h + 1));
+	f[8] = fmin(w, h) * nm < 20;
+	f[9] = fmin(w, h) * nm < 40;
+	f[10] = (float)(pg->nleaves > 1 ? log((double)pg->nleaves) : 0);
+	f[11] = (float)(r->y0 * nm < 15);	/* at the figure's top */
+	f[12] = (float)((pg->H - r->y1) * nm < 15);
+	f[13] = lf->is_label;
+	f[14] = (float)(f[6] * f[6]);
+	f[15] = (float)(area / tot);
+}
+
+/* Connected components of the mask inside r: calls fn per component box. */
+struct comp {
+	int x0, y0, x1, y1, n;
+};
+
+static int
+components(const struct panels_page *pg, const struct rect *r,
+	   struct comp *out, int max)
+{
+	int w = r->x1 - r->x0, h = r->y1 - r->y0, n = 0, i;
+	uint8_t *seen;
+	int *stack;
+
+	if (w <= 0 || h <= 0)
+		return 0;
+	seen = calloc((size_t)w * h, 1);
+	stack = malloc(sizeof(int) * (size_t)w * h);
+	if (seen == NULL || stack == NULL) {
+		free(seen);
+		free(stack);
+		return -ENOMEM;
+	}
+	for (i = 0; i < w * h; i++) {
+		int sp = 0;
+		struct comp c;
+
+		if (seen[i] || !pg->mask[(size_t)(r->y0 + i / w) * pg->W +
+					 r->x0 + i % w])
+			continue;
+		c.x0 = c.x1 = i % w;
+		c.y0 = c.y1 = i / w;
+		c.n = 0;
+		seen[i] = 1;
+		stack[sp++] = i;
+		while (sp > 0) {
+			int p = stack[--sp], px = p % w, py = p / w, dy, dx;
+
+			c.n++;
+			if (px < c.x0) c.x0 = px;
+			if (px > c.x1) c.x1 = px;
+			if (py < c.y0) c.y0 = py;
+			if (py > c.y1) c.y1 = py;
+			for (dy = -1; dy <= 1; dy++)
+				for (dx = -1; dx <= 1; dx++) {
+					int qx = px + dx, qy = py + dy, q;
+
+					if (qx < 0 || qy < 0 || qx >= w || qy >= h)
+						continue;
+					q = qy * w + qx;
+					if (seen[q] || !pg->mask[(size_t)(r->y0 + qy) *
+								 pg->W + r->x0 + qx])
+						continue;
+					seen[q] = 1;
+					stack[sp++] = q;
+				}
+		}
+		if (n < max) {
+			c.x0 += r->x0;
+			c.x1 += r->x0 + 1;
+			c.y0 += r->y0;
+			c.y1 += r->y0 + 1;
+			out[n++] = c;
+		}
+	}
+	free(seen);
+	free(stack);
+	return n;
+}
+
+/* Read a glyph in box b; returns 1 and fills label if it is a letter. */
+static int
+read_glyph(const struct panels_page *pg, const struct comp *b, char *label,
+	   float *ret_p)
+{
+	const struct labels_model *g = &pg->m->glyph;
+	float in[LABELS_NIN], p;
+	int k;
+
+	if (!pg->m->has_glyph)
+		return 0;
+	labels_glyph_features(pg->mask, pg->W, b->x0, b->y0, b->x1 - b->x0,
+			      b->y1 - b->y0, in);
+	k = labels_classify(g, in, &p);
+	if (g->classes[k][0] == '\0' || p < pg->m->label_threshold)
+		return 0;
+	snprintf(label, 16, "%s", g->classes[k]);
+	*ret_p = p;
+	return 1;
+}
+
+/* Is this region a letter on its own?  Letters are 6-60 per mille tall. */
+static int
+leaf_glyph(const struct panels_page *pg, struct leaf *lf)
+{
+	struct comp cs[8];
+	struct comp u;
+	int n, i;
+	double nm = pg->norm, w = lf->r.x1 - lf->r.x0, h = lf->r.y1 - lf->r.y0;
+
+	if (h * nm < 5 || h * nm > 60 || w * nm > 60 || w > 2.5 * h)
+		return 0;
+	n = components(pg, &lf->r, cs, 8);
+	if (n <= 0 || n > 3)
+		return 0;
+	u = cs[0];
+	for (i = 1; i < n; i++) {
+		/* "i", "j" dots and ")" parts stay with their letter */
+		u.x0 = u.x0 < cs[i].x0 ? u.x0 : cs[i].x0;
+		u.y0 = u.y0 < cs[i].y0 ? u.y0 : cs[i].y0;
+		u.x1 = u.x1 > cs[i].x1 ? u.x1 : cs[i].x1;
+		u.y1 = u.y1 > cs[i].y1 ? u.y1 : cs[i].y1;
+	}
+	if (n > 1) {
+		/* keep only the tallest part: "(a)" or "a)" read as "a" */
+		int best = 0;
+
+		for (i = 1; i < n; i++)
+			if (cs[i].n > cs[best].n)
+				best = i;
+		u = cs[best];
+	}
+	return read_glyph(pg, &u, lf->label, &lf->label_p);
+}
+
+/* Look for a printed letter near the top-left corner inside a panel. */
+static int
+corner_glyph(const struct panels_page *pg, const struct rect *r, char *label)
+{
+	struct comp cs[64];
+	struct rect win = *r;
+	double nm = pg->norm;
+	int n, i, best = -1;
+	float p, bestp = 0;
+	char lab[16];
+
+	win.x1 = win.x0 + (int)fmin(r->x1 - r->x0, 70 / nm);
+	win.y1 = win.y0 + (int)fmin(r->y1 - r->y0, 70 / nm);
+	n = components(pg, &win, cs, 64);
+	for (i = 0; i < n; i++) {
+		double h = cs[i].y1 - cs[i].y0, w = cs[i].x1 - cs[i].x0;
+
+		if (h * nm < 6 || h * nm > 50 || w > 2 * h || cs[i].n < 8)
+			continue;
+		/* the glyph must stand free: not touching the window edge */
+		if (cs[i].x1 >= win.x1 || cs[i].y1 >= win.y1)
+			continue;
+		if (read_glyph(pg, &cs[i], lab, &p) && p > bestp &&
+		    (best < 0 || cs[i].y0 + cs[i].x0 < cs[best].y0 + cs[best].x0 +
+		     20 / nm)) {
+			best = i;
+			bestp = p;
+			memcpy(label, lab, 16);
+		}
+	}
+	return best >= 0;
+}
+
+static int
+ambiguous_case(char c)
+{
+	return strchr("cCoOsSuUvVwWxXzZpPkK", c) != NULL;
+}
+
+int
+panels_detect(const struct panel_model *m, const struct wn_image *rgb,
+	      struct panel_set *ret)
+{
+	struct panels_page *pg = NULL;
+	struct panel_set s = { 0 };
+	struct rect whole;
+	size_t i, j, np = 0;
+	int rc, upper = 0, lower = 0;
+
+	if (m == NULL || rgb == NULL || ret == NULL)
+		return -EINVAL;
+	if ((rc = panels_page_new(m, rgb, &pg)) < 0)
+		return rc;
+	s.width = pg->ow;
+	s.height = pg->oh;
+	whole = (struct rect){ 0, 0, pg->W, pg->H };
+	if (pg->W >= PANELS_MIN_SIDE && pg->H >= PANELS_MIN_SIDE &&
+	    (rc = xy_cut(pg, whole, 0, 0)) < 0)
+		goto out;
+	/* classify the regions */
+	for (i = 0; i < pg->nleaves; i++) {
+		struct leaf *lf = &pg->leaves[i];
+		float f[PANELS_LEAF_NF];
+
+		lf->is_label = pg->nleaves > 1 && leaf_glyph(pg, lf);
+		leaf_features(pg, lf, f);
+		lf->score = (float)sigmoid(dot(m->leaf_w, f, PANELS_LEAF_NF));
+		if (!lf->is_label && lf->score >= m->leaf_threshold)
+			np++;
+	}
+	if (np == 0) {
+		/* nothing convincing: the whole figure is one panel */
+		s.v = calloc(1, sizeof(*s.v));
+		if (s.v == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		s.v[0] = (struct panel){ 0, 0, s.width, s.height, "", 1.0f };
+		if (trim(pg, &whole)) {
+			s.v[0].x = (int)(whole.x0 * pg->sx);
+			s.v[0].y = (int)(whole.y0 * pg->sy);
+			s.v[0].w = (int)ceil(whole.x1 * pg->sx) - s.v[0].x;
+			s.v[0].h = (int)ceil(whole.y1 * pg->sy) - s.v[0].y;
+		}
+		s.n = 1;
+		goto done;
+	}
+	if (np > PANELS_MAX)
+		np = PANELS_MAX;
+	s.v = calloc(np, sizeof(*s.v));
+	if (s.v == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < pg->nleaves && s.n < np; i++) {
+		struct leaf *lf = &pg->leaves[i];
+		struct panel *p;
+		double bestd = 1e30;
+
+		if (lf->is_label || lf->score < m->leaf_threshold)
+			continue;
+		p = &s.v[s.n++];
+		p->x = (int)(lf->r.x0 * pg->sx);
+		p->y = (int)(lf->r.y0 * pg->sy);
+		p->w = (int)ceil(lf->r.x1 * pg->sx) - p->x;
+		p->h = (int)ceil(lf->r.y1 * pg->sy) - p->y;
+		p->score = lf->score;
+		/* the nearest free letter above or left of the corner */
+		for (j = 0; j < pg->nleaves; j++) {
+			const struct leaf *lb = &pg->leaves[j];
+			double dx = lf->r.x0 - lb->r.x1, dy = lf->r.y0 - lb->r.y1;
+			double cx = (lb->r.x0 + lb->r.x1) / 2.0;
+			double cy = (lb->r.y0 + lb->r.y1) / 2.0, d;
+
+			if (!lb->is_label)
+				continue;
+			if (cx > lf->r.x0 + 0.5 * (lf->r.x1 - lf->r.x0) ||
+			    cy > lf->r.y0 + 0.5 * (lf->r.y1 - lf->r.y0) ||
+			    cx < lf->r.x0 - 80 / pg->norm ||
+			    cy < lf->r.y0 - 80 / pg->norm)
+				continue;
+			d = fmax(dx, 0) + fmax(dy, 0) +
+			    0.2 * (fabs(cx - lf->r.x0) + fabs(cy - lf->r.y0));
+			if (d < bestd) {
+				bestd = d;
+				memcpy(p->label, lb->label, sizeof(p->label));
+			}
+		}
+		if (p->label[0] == '\0')
+			corner_glyph(pg, &lf->r, p->label);
+	}
+	/* letters whose case does not show follow the figure's case */
+	for (i = 0; i < s.n; i++) {
+		char c = s.v[i].label[0];
+
+		if (c == '\0' || ambiguous_case(c))
+			continue;
+		if (c >= 'A' && c <= 'Z')
+			upper++;
+		else if (c >= 'a' && c <= 'z')
+			lower++;
+	}
+	for (i = 0; i < s.n; i++) {
+		char *c = &s.v[i].label[0];
+
+		if (*c == '\0' || !ambiguous_case(*c) || upper == lower)
+			continue;
+		if (upper > lower && *c >= 'a' && *c <= 'z')
+			*c = (char)(*c - 'a' + 'A');
+		else if (lower > upper && *c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+	}
+done:
+	s.compound = s.n > 1;
+	*ret = s;
+	s = (struct panel_set){ 0 };
+	rc = 0;
+out:
+	panel_set_release(&s);
+	panels_page_free(pg);
+	return rc;
+}
+
+int
+panels_collect_leaves(struct panels_page *pg, const struct panels_box *gt,
+		      size_t ngt, panels_example_fn fn, void *ud)
+{
+	struct rect whole = { 0, 0, pg->W, pg->H };
+	size_t i, k;
+	int rc;
+
+	pg->nleaves = 0;
+	if ((rc = xy_cut(pg, whole, 0, 0)) < 0)
+		return rc;
+	for (i = 0; i < pg->nleaves; i++) {
+		struct leaf *lf = &pg->leaves[i];
+		float f[PANELS_LEAF_NF];
+		double a = (double)(lf->r.x1 - lf->r.x0) * (lf->r.y1 - lf->r.y0);
+		double inside = 0;
+		int target;
+
+		lf->is_label = pg->nleaves > 1 && leaf_glyph(pg, lf);
+		if (lf->is_label)
+			continue;
+		leaf_features(pg, lf, f);
+		for (k = 0; k < ngt; k++) {
+			double gx0 = gt[k].x / pg->sx, gy0 = gt[k].y / pg->sy;
+			double gx1 = (gt[k].x + gt[k].w) / pg->sx;
+			double gy1 = (gt[k].y + gt[k].h) / pg->sy;
+			double iw = fmin(gx1, lf->r.x1) - fmax(gx0, lf->r.x0);
+			double ih = fmin(gy1, lf->r.y1) - fmax(gy0, lf->r.y0);
+
+			if (iw > 0 && ih > 0)
+				inside += iw * ih;
+		}
+		target = inside >= 0.5 * a;
+		if ((rc = fn(ud, f, target)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+panels_detect_file(const struct panel_model *m, const char *path,
+		   struct panel_set *ret)
+{
+	struct wn_img_opts o = { .channels = 3,
+				 .min_side = PANELS_DECODE_MIN_SIDE };
+	struct wn_image img = { 0 };
+	int rc;
+
+	rc = wn_image_load_file(path, &o, &img);
+	if (rc < 0)
+		return rc;
+	rc = panels_detect(m, &img, ret);
+	wn_image_release(&img);
+	return rc;
+}
+
+void
+panel_set_release(struct panel_set *s)
+{
+	if (s == NULL)
+		return;
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}

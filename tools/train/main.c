@@ -1,0 +1,214 @@
+/*
+ * winnow-train: retrain the models winnow-split ships, and evaluate them on the
+ * held-back part of the hand-annotated dev figures.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "lib/tool.h"
+#include "lib/util.h"
+#include "tools/train/train.h"
+#include "lib/banned.h"
+
+#ifdef HAVE_CAPTION_TRAIN
+int caption_train_main(int argc, char **argv);
+#endif
+#ifdef HAVE_CAPTION_EVAL
+int caption_eval_main(int argc, char **argv);
+#endif
+
+static const char usage_text[] =
+	"usage: winnow-train [-qv] [-d FILE] [--dev DIR] [--data DIR] [-m FILE]\n"
+	"                    [-o FILE] [--c-output FILE] [--glyphs FILE] [--seed N]\n"
+	"                    [--synth N] [--epochs N] COMMAND [ARG...]\n"
+	"\n"
+	"Commands:\n"
+	"  panels        retrain the panel separator (cuts and regions)\n"
+	"  labels        retrain the panel-letter glyph classifier\n"
+#ifdef HAVE_CAPTION_TRAIN
+	"  captions      retrain the sub-caption model\n"
+#endif
+	"  all           all of the above, in order\n"
+	"  eval          scores on the held-back dev figures, with a baseline\n"
+	"  detect FILE...  panels of images as JSON Lines, with the -m model\n"
+	"\n"
+	"Options:\n"
+	"  -d, --db FILE       accepted for uniformity; no database is used\n"
+	"      --dev DIR       annotated dev data (annotations/, compound/)\n"
+	"      --data DIR      licensed single images for synthetic figures\n"
+	"  -m, --model FILE    start from this model (default: the shipped one)\n"
+	"  -o, --output FILE   model file to write (default: split/models/panels.model)\n"
+	"      --c-output FILE C file embedding the model (default: split/panels-model.c)\n"
+	"      --glyphs FILE   glyph samples (default: rendered by render-glyphs.py)\n"
+	"      --seed N        random seed (default 1)\n"
+	"      --synth N       synthetic figures for panels (default 600)\n"
+	"      --epochs N      glyph training epochs (default 12)\n"
+	"  -q, --quiet         errors only\n"
+	"  -v, --verbose       more messages (repeatable)\n"
+	"  -h, --help          this help\n"
+	"  -V, --version       version and library versions\n"
+	"\n"
+	"See winnow-train(1).\n";
+
+static int
+usage(int status)
+{
+	if (status == EX_OK)
+		return wn_print_help(usage_text);
+	return status;
+}
+
+static int
+run(struct train_opts *o, int argc, char **argv)
+{
+	const char *cmd = argv[0];
+	int rc;
+
+	if (strcmp(cmd, "panels") == 0)
+		return train_panels_main(o);
+	if (strcmp(cmd, "labels") == 0)
+		return train_labels_main(o);
+#ifdef HAVE_CAPTION_TRAIN
+	if (strcmp(cmd, "captions") == 0)
+		return caption_train_main(argc, argv);
+#endif
+	if (strcmp(cmd, "all") == 0) {
+		/* glyphs first: the panel regions use the letters */
+		if ((rc = train_labels_main(o)) != EX_OK)
+			return rc;
+		o->model_in = o->model_out;
+		if ((rc = train_panels_main(o)) != EX_OK)
+			return rc;
+#ifdef HAVE_CAPTION_TRAIN
+		{
+			char *cargv[] = { (char *)"captions", NULL };
+
+			if ((rc = caption_train_main(1, cargv)) != EX_OK)
+				return rc;
+		}
+#endif
+		return EX_OK;
+	}
+	if (strcmp(cmd, "eval") == 0) {
+		rc = train_eval_main(o);
+#ifdef HAVE_CAPTION_EVAL
+		if (rc == EX_OK) {
+			char *cargv[] = { (char *)"eval", NULL };
+
+			fflush(stdout);
+			rc = caption_eval_main(1, cargv);
+		}
+#endif
+		return rc;
+	}
+	if (strcmp(cmd, "detect") == 0)
+		return train_detect_main(o, argc - 1, argv + 1);
+	return wn_usage_error("unknown command '%s'", cmd);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "db",       required_argument, NULL, 'd' },
+		{ "dev",      required_argument, NULL, 1 },
+		{ "data",     required_argument, NULL, 2 },
+		{ "model",    required_argument, NULL, 'm' },
+		{ "output",   required_argument, NULL, 'o' },
+		{ "c-output", required_argument, NULL, 3 },
+		{ "glyphs",   required_argument, NULL, 4 },
+		{ "seed",     required_argument, NULL, 5 },
+		{ "synth",    required_argument, NULL, 6 },
+		{ "epochs",   required_argument, NULL, 7 },
+		{ "json",     no_argument,       NULL, 8 },
+		{ "quiet",    no_argument,       NULL, 'q' },
+		{ "verbose",  no_argument,       NULL, 'v' },
+		{ "help",     no_argument,       NULL, 'h' },
+		{ "version",  no_argument,       NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct train_opts o = {
+		.dev = WN_SOURCE_ROOT "/../shared/data/dev",
+		.data = WN_SOURCE_ROOT "/tests/data/train",
+		.model_out = WN_SOURCE_ROOT "/split/models/panels.model",
+		.c_out = WN_SOURCE_ROOT "/split/panels-model.c",
+		.seed = 1,
+		.synth = 600,
+		.epochs = 12,
+	};
+	int c, verbosity = 1, out_given = 0, c_given = 0, v;
+	int64_t seed;
+
+	signal(SIGPIPE, SIG_IGN);
+	wn_log_init("winnow-train", verbosity);
+	/* "+": options stop at the command, so "detect" takes its own files */
+	while ((c = getopt_long(argc, argv, "+d:m:o:qvhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			break;
+		case 1:
+			o.dev = optarg;
+			break;
+		case 2:
+			o.data = optarg;
+			break;
+		case 'm':
+			o.model_in = optarg;
+			break;
+		case 'o':
+			o.model_out = optarg;
+			out_given = 1;
+			break;
+		case 3:
+			o.c_out = optarg;
+			c_given = 1;
+			break;
+		case 4:
+			o.glyphs = optarg;
+			break;
+		case 5:
+			if (wn_parse_i64(optarg, 0, INT64_MAX, &seed) < 0)
+				return wn_usage_error("invalid --seed '%s'", optarg);
+			o.seed = (uint64_t)seed;
+			break;
+		case 6:
+			if (wn_parse_int(optarg, 0, 100000, &v) < 0)
+				return wn_usage_error("invalid --synth '%s'", optarg);
+			o.synth = v;
+			break;
+		case 7:
+			if (wn_parse_int(optarg, 1, 1000, &v) < 0)
+				return wn_usage_error("invalid --epochs '%s'", optarg);
+			o.epochs = v;
+			break;
+		case 8:
+			o.json = 1;
+			break;
+		case 'q':
+			verbosity = 0;
+			break;
+		case 'v':
+			verbosity++;
+			break;
+		case 'h':
+			return wn_finish_stdout(usage(EX_OK));
+		case 'V':
+			wn_print_version();
+			return wn_finish_stdout(EX_OK);
+		default:
+			return wn_bad_option(argv);
+		}
+	}
+	if (optind >= argc)
+		return wn_usage_error("missing command");
+	/* an explicit model file without a C file: do not touch the sources */
+	if (out_given && !c_given)
+		o.c_out = NULL;
+	wn_log_init("winnow-train", verbosity);
+	return wn_finish_stdout(run(&o, argc - optind, argv + optind));
+}

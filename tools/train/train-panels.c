@@ -1,0 +1,784 @@
+/*
+ * train-panels.c: the dev figures, logistic regression, `winnow-train panels`,
+ * `eval` and `detect`.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+#include <jansson.h>
+
+#include "lib/img.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/tool.h"
+#include "lib/util.h"
+#include "split/labels.h"
+#include "split/panels.h"
+#include "split/synth.h"
+#include "tools/train/train.h"
+#include "lib/banned.h"
+
+#define GT_MAX_BYTES	(16u << 20)
+
+/* ---------- dev figures ---------- */
+
+int
+train_is_heldout(const char *file)
+{
+	const char *base = strrchr(file, '/');
+
+	base = base ? base + 1 : file;
+	return wn_hash64(base, strlen(base)) % 10 < 3;
+}
+
+void
+train_set_release(struct train_set *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		free(s->v[i].file);
+		free(s->v[i].source);
+		free(s->v[i].units);
+	}
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+static int
+load_fig(json_t *o, struct train_fig *f)
+{
+	json_t *units = json_object_get(o, "units"), *u;
+	const char *file = wn_json_str(o, "file"), *base, *us;
+	size_t i;
+
+	memset(f, 0, sizeof(*f));
+	if (file == NULL || !json_is_array(units) || json_array_size(units) == 0 ||
+	    json_array_size(units) > PANELS_MAX)
+		return -WN_EFORMAT;
+	f->width = (int)wn_json_int(o, "width", 0);
+	f->height = (int)wn_json_int(o, "height", 0);
+	f->file = strdup(file);
+	base = strrchr(file, '/');
+	base = base ? base + 1 : file;
+	us = strchr(base, '_');
+	f->source = strndup(base, us ? (size_t)(us - base) : strlen(base));
+	f->units = calloc(json_array_size(units), sizeof(*f->units));
+	if (f->file == NULL || f->source == NULL || f->units == NULL)
+		return -ENOMEM;
+	json_array_foreach(units, i, u) {
+		json_t *box = json_object_get(u, "box");
+		const char *label = wn_json_str(u, "label");
+		struct panels_box *b = &f->units[f->nunits];
+
+		if (!json_is_array(box) || json_array_size(box) != 4)
+			return -WN_EFORMAT;
+		b->x = (int)json_number_value(json_array_get(box, 0));
+		b->y = (int)json_number_value(json_array_get(box, 1));
+		b->w = (int)json_number_value(json_array_get(box, 2));
+		b->h = (int)json_number_value(json_array_get(box, 3));
+		snprintf(b->label, sizeof(b->label), "%s", label ? label : "");
+		f->nunits++;
+	}
+	f->heldout = train_is_heldout(file);
+	return 0;
+}
+
+int
+train_load_figs(const char *dev, struct train_set *ret)
+{
+	struct train_set s = { 0 };
+	char path[4096], *data = NULL, *line, *nl;
+	size_t len;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/annotations/panels-dev.jsonl", dev);
+	if ((rc = wn_read_file(path, GT_MAX_BYTES, &data, &len)) < 0) {
+		wn_error("cannot read '%s': %s", path, wn_strerror(rc));
+		return rc;
+	}
+	for (line = data; line < data + len; line = nl + 1) {
+		json_t *o;
+		struct train_fig *nv;
+
+		nl = memchr(line, '\n', (size_t)(data + len - line));
+		if (nl == NULL)
+			nl = data + len;
+		if (nl == line)
+			continue;
+		o = wn_json_parse(line, (size_t)(nl - line), GT_MAX_BYTES, NULL);
+		if (o == NULL) {
+			wn_warn("%s: bad JSON line, skipping", path);
+			continue;
+		}
+		nv = realloc(s.v, (s.n + 1) * sizeof(*s.v));
+		if (nv == NULL) {
+			json_decref(o);
+			rc = -ENOMEM;
+			goto fail;
+		}
+		s.v = nv;
+		rc = load_fig(o, &s.v[s.n]);
+		json_decref(o);
+		s.n++;
+		if (rc == -ENOMEM)
+			goto fail;
+		if (rc < 0) {
+			wn_warn("%s: bad figure entry, skipping", path);
+			s.n--;
+			free(s.v[s.n].file);
+			free(s.v[s.n].source);
+			free(s.v[s.n].units);
+		}
+	}
+	free(data);
+	*ret = s;
+	return 0;
+fail:
+	free(data);
+	train_set_release(&s);
+	return rc;
+}
+
+static int
+load_dev_image(const char *dev, const struct train_fig *f, struct wn_image *img)
+{
+	struct wn_img_opts io = { .channels = 3,
+				  .min_side = PANELS_DECODE_MIN_SIDE };
+	char path[4096];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", dev, f->file);
+	rc = wn_image_load_file(path, &io, img);
+	if (rc < 0)
+		wn_warn("cannot read '%s': %s, skipping", path, wn_strerror(rc));
+	return rc;
+}
+
+/* ---------- logistic regression ---------- */
+
+void
+train_xy_init(struct train_xy *d, int nf)
+{
+	memset(d, 0, sizeof(*d));
+	d->nf = nf;
+	d->weight = 1;
+}
+
+void
+train_xy_release(struct train_xy *d)
+{
+	free(d->x);
+	free(d->y);
+	free(d->w);
+	memset(d, 0, sizeof(*d));
+}
+
+int
+train_xy_add(void *ud, const float *feat, int target)
+{
+	struct train_xy *d = ud;
+	int j;
+
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 4096;
+		double *x = realloc(d->x, cap * d->nf * sizeof(double));
+		double *y, *w;
+
+		if (x == NULL)
+			return -ENOMEM;
+		d->x = x;
+		y = realloc(d->y, cap * sizeof(double));
+		if (y == NULL)
+			return -ENOMEM;
+		d->y = y;
+		w = realloc(d->w, cap * sizeof(double));
+		if (w == NULL)
+			return -ENOMEM;
+		d->w = w;
+		d->cap = cap;
+	}
+	for (j = 0; j < d->nf; j++)
+		d->x[d->n * d->nf + j] = feat[j];
+	d->y[d->n] = target;
+	d->w[d->n] = d->weight;
+	d->n++;
+	return 0;
+}
+
+/* Solve A x = b for symmetric positive definite A (n x n), in place. */
+static int
+cholesky_solve(double *A, double *b, int n)
+{
+	int i, j, k;
+
+	for (j = 0; j < n; j++) {
+		double s = A[j * n + j];
+
+		for (k = 0; k < j; k++)
+			s -= A[j * n + k] * A[j * n + k];
+		if (s <= 0)
+			return -EDOM;
+		A[j * n + j] = sqrt(s);
+		for (i = j + 1; i < n; i++) {
+			double t = A[i * n + j];
+
+			for (k = 0; k < j; k++)
+				t -= A[i * n + k] * A[j * n + k];
+			A[i * n + j] = t / A[j * n + j];
+		}
+	}
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < i; k++)
+			b[i] -= A[i * n + k] * b[k];
+		b[i] /= A[i * n + i];
+	}
+	for (i = n - 1; i >= 0; i--) {
+		for (k = i + 1; k < n; k++)
+			b[i] -= A[k * n + i] * b[k];
+		b[i] /= A[i * n + i];
+	}
+	return 0;
+}
+
+int
+train_logistic(const struct train_xy *d, double l2, float *ret)
+{
+	int nf = d->nf, it, j, rc = 0;
+	size_t i, n = d->n;
+	double *beta = calloc(nf, sizeof(double));
+	double *z = malloc(n * sizeof(double)), *xw = malloc(n * nf * sizeof(double));
+	double *H = malloc((size_t)nf * nf * sizeof(double));
+	double *g = malloc(nf * sizeof(double));
+
+	if (beta == NULL || z == NULL || xw == NULL || H == NULL || g == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (n == 0) {
+		rc = -EINVAL;
+		goto out;
+	}
+	for (it = 0; it < 30; it++) {
+		double change = 0;
+
+		/* z = X beta */
+		cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, nf, 1.0, d->x,
+			    nf, beta, 1, 0.0, z, 1);
+		for (j = 0; j < nf; j++)
+			g[j] = -l2 * beta[j];
+		for (i = 0; i < n; i++) {
+			double p = 1 / (1 + exp(-z[i])), wi = d->w[i];
+			double s = wi * p * (1 - p) + 1e-9;
+
+			for (j = 0; j < nf; j++) {
+				g[j] += wi * (d->y[i] - p) * d->x[i * nf + j];
+				xw[i * nf + j] = d->x[i * nf + j] * s;
+			}
+		}
+		/* H = X^T S X + l2 I */
+		cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nf, nf,
+			    (int)n, 1.0, d->x, nf, xw, nf, 0.0, H, nf);
+		for (j = 0; j < nf; j++)
+			H[j * nf + j] += l2;
+		if ((rc = cholesky_solve(H, g, nf)) < 0)
+			goto out;
+		for (j = 0; j < nf; j++) {
+			beta[j] += g[j];
+			change = fmax(change, fabs(g[j]));
+		}
+		if (change < 1e-6)
+			break;
+	}
+	for (j = 0; j < nf; j++)
+		ret[j] = (float)beta[j];
+out:
+	free(beta);
+	free(z);
+	free(xw);
+	free(H);
+	free(g);
+	return rc;
+}
+
+/* ---------- model output ---------- */
+
+int
+train_write_model(const struct panel_model *m, const char *path,
+		  const char *c_out)
+{
+	char *text = NULL, *tmp = NULL;
+	size_t len = 0, i;
+	FILE *f = open_memstream(&text, &len);
+	int rc;
+
+	if (f == NULL)
+		return -errno;
+	rc = panel_model_write(m, f);
+	if (fclose(f) != 0 && rc == 0)
+		rc = -EIO;
+	if (rc < 0)
+		goto out;
+	tmp = malloc(strlen(path) + 8);
+	if (tmp == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	snprintf(tmp, strlen(path) + 8, "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (f == NULL) {
+		rc = -errno;
+		wn_error("cannot create '%s': %s", tmp, wn_strerror(rc));
+		goto out;
+	}
+	fwrite(text, 1, len, f);
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		rc = -EIO;
+		wn_error("cannot write '%s'", path);
+		goto out;
+	}
+	if (c_out != NULL) {
+		f = fopen(c_out, "w");
+		if (f == NULL) {
+			rc = -errno;
+			wn_error("cannot create '%s': %s", c_out, wn_strerror(rc));
+			goto out;
+		}
+		fprintf(f, "/* Generated by winnow-train from split/models/"
+			   "panels.model: do not edit. */\n#include <stddef.h>\n\n"
+			   "#include \"split/panels.h\"\n\n"
+			   "const char panels_model_text[] =\n\t\"");
+		for (i = 0; i < len; i++) {
+			if (text[i] == '\n')
+				fputs(i + 1 < len ? "\\n\"\n\t\"" : "\\n\"", f);
+			else if (text[i] == '"' || text[i] == '\\')
+				fprintf(f, "\\%c", text[i]);
+			else
+				fputc(text[i], f);
+		}
+		fprintf(f, ";\nconst size_t panels_model_len = "
+			   "sizeof(panels_model_text) - 1;\n");
+		if (fclose(f) != 0) {
+			rc = -EIO;
+			wn_error("cannot write '%s'", c_out);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(text);
+	free(tmp);
+	return rc;
+}
+
+static int
+load_model(const struct train_opts *o, struct panel_model **ret)
+{
+	int rc = panel_model_load(o->model_in, ret);
+
+	if (rc < 0)
+		wn_error("cannot load model '%s': %s",
+			 o->model_in ? o->model_in : "(built in)", wn_strerror(rc));
+	return rc;
+}
+
+/* ---------- training ---------- */
+
+enum collect_kind { COLLECT_CUTS, COLLECT_LEAVES };
+
+static int
+collect_image(const struct panel_model *m, const struct wn_image *img,
+	      const struct panels_box *gt, size_t ngt, enum collect_kind k,
+	      struct train_xy *d)
+{
+	struct panels_page *pg = NULL;
+	int rc = panels_page_new(m, img, &pg);
+
+	if (rc < 0)
+		return rc;
+	if (k == COLLECT_CUTS)
+		rc = panels_collect_cuts(pg, gt, ngt, train_xy_add, d);
+	else
+		rc = panels_collect_leaves(pg, gt, ngt, train_xy_add, d);
+	panels_page_free(pg);
+	return rc;
+}
+
+static int
+collect(const struct train_opts *o, const struct panel_model *m,
+	const struct train_set *figs, struct synth_pool *pool,
+	enum collect_kind k, struct train_xy *d)
+{
+	size_t i;
+	int rc, s;
+
+	d->weight = 3;	/* real figures count more than synthetic ones */
+	for (i = 0; i < figs->n; i++) {
+		struct wn_image img = { 0 };
+
+		if (figs->v[i].heldout)
+			continue;
+		if (load_dev_image(o->dev, &figs->v[i], &img) < 0)
+			continue;
+		rc = collect_image(m, &img, figs->v[i].units, figs->v[i].nunits,
+				   k, d);
+		wn_image_release(&img);
+		if (rc < 0)
+			return rc;
+	}
+	d->weight = 1;
+	for (s = 0; pool != NULL && s < o->synth; s++) {
+		struct synth_figure sf = { 0 };
+
+		if ((rc = synth_figure_make(pool, o->seed * 1000003u + s, &sf)) < 0)
+			return rc;
+		rc = collect_image(m, &sf.img, sf.units, sf.nunits, k, d);
+		synth_figure_release(&sf);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static size_t
+count_pos(const struct train_xy *d)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < d->n; i++)
+		n += d->y[i] > 0.5;
+	return n;
+}
+
+int
+train_panels_main(const struct train_opts *o)
+{
+	struct panel_model *m = NULL;
+	struct train_set figs = { 0 };
+	struct synth_pool *pool = NULL;
+	struct train_xy d;
+	double t0 = wn_now();
+	int rc, status = EX_SOFTWARE;
+
+	train_xy_init(&d, PANELS_CUT_NF);
+	if (load_model(o, &m) < 0) {
+		status = EX_NOINPUT;
+		goto out;
+	}
+	if (train_load_figs(o->dev, &figs) < 0) {
+		status = EX_NOINPUT;
+		goto out;
+	}
+	if (o->synth > 0) {
+		rc = synth_pool_load(o->data, &pool);
+		if (rc < 0) {
+			wn_error("cannot load single images from '%s': %s",
+				 o->data, wn_strerror(rc));
+			status = EX_NOINPUT;
+			goto out;
+		}
+	}
+	if ((rc = collect(o, m, &figs, pool, COLLECT_CUTS, &d)) < 0)
+		goto fail;
+	wn_info("cuts: %zu examples, %zu between units", d.n, count_pos(&d));
+	if ((rc = train_logistic(&d, 1.0, panel_model_cut_weights(m))) < 0)
+		goto fail;
+	train_xy_release(&d);
+	train_xy_init(&d, PANELS_LEAF_NF);
+	if ((rc = collect(o, m, &figs, pool, COLLECT_LEAVES, &d)) < 0)
+		goto fail;
+	wn_info("regions: %zu examples, %zu panels", d.n, count_pos(&d));
+	if ((rc = train_logistic(&d, 1.0, panel_model_leaf_weights(m))) < 0)
+		goto fail;
+	if ((rc = train_write_model(m, o->model_out, o->c_out)) < 0) {
+		status = EX_CANTCREAT;
+		goto out;
+	}
+	wn_info("done: panel model written to '%s' in %.1fs", o->model_out,
+		wn_now() - t0);
+	status = EX_OK;
+	goto out;
+fail:
+	wn_error("training failed: %s", wn_strerror(rc));
+	status = wn_exit_status(rc);
+out:
+	train_xy_release(&d);
+	synth_pool_free(pool);
+	train_set_release(&figs);
+	panel_model_free(m);
+	return status;
+}
+
+/* ---------- evaluation ---------- */
+
+struct score {
+	int figs, gt, pred, tp5, tp75, compound_ok, labeled, label_ok, label_ci;
+};
+
+static double
+iou(const struct panels_box *a, const struct panel *b)
+{
+	double ix = fmin(a->x + a->w, b->x + b->w) - fmax(a->x, b->x);
+	double iy = fmin(a->y + a->h, b->y + b->h) - fmax(a->y, b->y);
+	double in, un;
+
+	if (ix <= 0 || iy <= 0)
+		return 0;
+	in = ix * iy;
+	un = (double)a->w * a->h + (double)b->w * b->h - in;
+	return un > 0 ? in / un : 0;
+}
+
+struct pair {
+	double v;
+	int i, j;
+};
+
+static int
+cmp_pair(const void *a, const void *b)
+{
+	const struct pair *x = a, *y = b;
+
+	if (x->v != y->v)
+		return x->v < y->v ? 1 : -1;
+	if (x->i != y->i)
+		return x->i - y->i;
+	return x->j - y->j;
+}
+
+static int
+ci_equal(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		char x = *a, y = *b;
+
+		if (x >= 'A' && x <= 'Z')
+			x = (char)(x - 'A' + 'a');
+		if (y >= 'A' && y <= 'Z')
+			y = (char)(y - 'A' + 'a');
+		if (x != y)
+			return 0;
+	}
+	return *a == *b;
+}
+
+/* Greedy one-to-one IoU matching, as the scoring script does. */
+static int
+score_figure(const struct train_fig *f, const struct panel_set *ps,
+	     struct score *s)
+{
+	size_t n = f->nunits * ps->n, k, np = 0;
+	struct pair *pr = malloc((n ? n : 1) * sizeof(*pr));
+	char *gused = calloc(f->nunits + 1, 1), *pused = calloc(ps->n + 1, 1);
+	int t, i, j;
+
+	if (pr == NULL || gused == NULL || pused == NULL) {
+		free(pr);
+		free(gused);
+		free(pused);
+		return -ENOMEM;
+	}
+	for (i = 0; i < (int)f->nunits; i++)
+		for (j = 0; j < (int)ps->n; j++) {
+			pr[np].v = iou(&f->units[i], &ps->v[j]);
+			pr[np].i = i;
+			pr[np].j = j;
+			np++;
+		}
+	qsort(pr, np, sizeof(*pr), cmp_pair);
+	for (t = 0; t < 2; t++) {
+		double thr = t == 0 ? 0.5 : 0.75;
+
+		memset(gused, 0, f->nunits + 1);
+		memset(pused, 0, ps->n + 1);
+		for (k = 0; k < np && pr[k].v >= thr; k++) {
+			const struct panels_box *g = &f->units[pr[k].i];
+			const struct panel *p = &ps->v[pr[k].j];
+
+			if (gused[pr[k].i] || pused[pr[k].j])
+				continue;
+			gused[pr[k].i] = pused[pr[k].j] = 1;
+			if (t == 0) {
+				s->tp5++;
+				if (g->label[0]) {
+					s->labeled++;
+					s->label_ok += strcmp(g->label, p->label) == 0;
+					s->label_ci += ci_equal(g->label, p->label);
+				}
+			} else {
+				s->tp75++;
+			}
+		}
+	}
+	s->figs++;
+	s->gt += (int)f->nunits;
+	s->pred += (int)ps->n;
+	s->compound_ok += (f->nunits > 1) == (ps->compound != 0);
+	free(pr);
+	free(gused);
+	free(pused);
+	return 0;
+}
+
+static void
+prf(int tp, int pred, int gt, double *p, double *r, double *f1)
+{
+	*p = pred ? (double)tp / pred : 0;
+	*r = gt ? (double)tp / gt : 0;
+	*f1 = *p + *r > 0 ? 2 * *p * *r / (*p + *r) : 0;
+}
+
+static void
+print_row(const char *name, const char *method, const struct score *s)
+{
+	double p5, r5, f5, p75, r75, f75;
+
+	prf(s->tp5, s->pred, s->gt, &p5, &r5, &f5);
+	prf(s->tp75, s->pred, s->gt, &p75, &r75, &f75);
+	printf("%-12s %-9s %4d %5d %5d  %.3f %.3f %.3f  %.3f %.3f %.3f  %.3f  %.3f %.3f\n",
+	       name, method, s->figs, s->gt, s->pred, p5, r5, f5, p75, r75, f75,
+	       s->figs ? (double)s->compound_ok / s->figs : 0,
+	       s->labeled ? (double)s->label_ok / s->labeled : 0,
+	       s->labeled ? (double)s->label_ci / s->labeled : 0);
+}
+
+#define MAX_SOURCES 32
+
+int
+train_eval_main(const struct train_opts *o)
+{
+	struct panel_model *m = NULL, *base = NULL;
+	struct train_set figs = { 0 };
+	struct score all[2], src[MAX_SOURCES][2];
+	const char *names[MAX_SOURCES];
+	int nsrc = 0, status = EX_SOFTWARE, rc, k;
+	size_t i;
+
+	memset(all, 0, sizeof(all));
+	memset(src, 0, sizeof(src));
+	if (load_model(o, &m) < 0 || train_load_figs(o->dev, &figs) < 0) {
+		status = EX_NOINPUT;
+		goto out;
+	}
+	if ((rc = panel_model_baseline(&base)) < 0)
+		goto fail;
+	for (i = 0; i < figs.n; i++) {
+		const struct train_fig *f = &figs.v[i];
+		struct wn_image img = { 0 };
+		int si;
+
+		if (!f->heldout)
+			continue;
+		if (load_dev_image(o->dev, f, &img) < 0)
+			continue;
+		for (si = 0; si < nsrc; si++)
+			if (strcmp(names[si], f->source) == 0)
+				break;
+		if (si == nsrc && nsrc < MAX_SOURCES)
+			names[nsrc++] = f->source;
+		for (k = 0; k < 2; k++) {
+			struct panel_set ps = { 0 };
+
+			rc = panels_detect(k == 0 ? m : base, &img, &ps);
+			if (rc < 0) {
+				wn_image_release(&img);
+				goto fail;
+			}
+			if ((rc = score_figure(f, &ps, &all[k])) < 0 ||
+			    (si < MAX_SOURCES &&
+			     (rc = score_figure(f, &ps, &src[si][k])) < 0)) {
+				panel_set_release(&ps);
+				wn_image_release(&img);
+				goto fail;
+			}
+			panel_set_release(&ps);
+		}
+		wn_image_release(&img);
+	}
+	printf("panels: held-back dev figures (%d), model %s; baseline = gutter cuts only\n",
+	       all[0].figs, panel_model_version(m));
+	printf("%-12s %-9s %4s %5s %5s  %5s %5s %5s  %5s %5s %5s  %5s  %5s %5s\n",
+	       "source", "method", "figs", "gt", "pred", "P@.5", "R@.5",
+	       "F1@.5", "P@.75", "R@.75", "F1@.75", "cmpd", "label",
+	       "lbl-ci");
+	for (k = 0; k < 2; k++)
+		print_row("ALL", k == 0 ? "model" : "baseline", &all[k]);
+	for (i = 0; i < (size_t)nsrc; i++)
+		for (k = 0; k < 2; k++)
+			print_row(names[i], k == 0 ? "model" : "baseline",
+				  &src[i][k]);
+	status = EX_OK;
+	goto out;
+fail:
+	wn_error("evaluation failed: %s", wn_strerror(rc));
+	status = wn_exit_status(rc);
+out:
+	train_set_release(&figs);
+	panel_model_free(m);
+	panel_model_free(base);
+	return status;
+}
+
+/* ---------- detect ---------- */
+
+int
+train_detect_main(const struct train_opts *o, int argc, char **argv)
+{
+	struct panel_model *m = NULL;
+	int i, status = EX_OK, rc;
+
+	if (argc < 1)
+		return wn_usage_error("detect: no image files");
+	if (load_model(o, &m) < 0)
+		return EX_NOINPUT;
+	for (i = 0; i < argc; i++) {
+		struct panel_set ps = { 0 };
+		json_t *obj, *arr;
+		size_t k;
+
+		if (strcmp(argv[i], "--json") == 0)
+			continue;	/* JSON is the only output */
+		rc = panels_detect_file(m, argv[i], &ps);
+		if (rc < 0) {
+			wn_warn("cannot split '%s': %s, skipping", argv[i],
+				wn_strerror(rc));
+			status = EX_DATAERR;
+			continue;
+		}
+		obj = json_object();
+		arr = json_array();
+		json_object_set_new(obj, "path", json_string(argv[i]));
+		json_object_set_new(obj, "width", json_integer(ps.width));
+		json_object_set_new(obj, "height", json_integer(ps.height));
+		json_object_set_new(obj, "compound", json_boolean(ps.compound));
+		for (k = 0; k < ps.n; k++) {
+			json_t *p = json_object();
+
+			json_object_set_new(p, "x", json_integer(ps.v[k].x));
+			json_object_set_new(p, "y", json_integer(ps.v[k].y));
+			json_object_set_new(p, "w", json_integer(ps.v[k].w));
+			json_object_set_new(p, "h", json_integer(ps.v[k].h));
+			json_object_set_new(p, "label", json_string(ps.v[k].label));
+			json_object_set_new(p, "score",
+				json_real(round(ps.v[k].score * 1000) / 1000));
+			json_array_append_new(arr, p);
+		}
+		json_object_set_new(obj, "panels", arr);
+		rc = wn_json_write_line(stdout, obj);
+		json_decref(obj);
+		panel_set_release(&ps);
+		if (rc == -EPIPE)
+			break;
+		if (rc < 0) {
+			status = EX_IOERR;
+			break;
+		}
+	}
+	panel_model_free(m);
+	return status;
+}

@@ -1,0 +1,71 @@
+/*
+ * train.h: winnow-train's shared pieces: options, the annotated dev figures,
+ * logistic regression, and the subcommands.
+ */
+#ifndef WN_TRAIN_H
+#define WN_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "split/panels.h"
+
+struct train_opts {
+	const char *dev;	/* borrowed: folder with annotations/ and compound/ */
+	const char *data;	/* borrowed: folder of licensed single images */
+	const char *model_in;	/* borrowed: NULL = the shipped model */
+	const char *model_out;	/* borrowed: model file to write */
+	const char *c_out;	/* borrowed: generated C file, or NULL */
+	const char *glyphs;	/* borrowed: glyph sample file, or NULL */
+	uint64_t seed;
+	int synth;		/* number of synthetic figures */
+	int epochs;
+	int json;
+};
+
+/* One annotated figure of panels-dev.jsonl. */
+struct train_fig {
+	char *file;		/* owned: path relative to the dev folder */
+	char *source;		/* owned: file name up to the first '_' */
+	int width, height;
+	struct panels_box *units;	/* owned */
+	size_t nunits;
+	int heldout;		/* 1: the fixed evaluation part */
+};
+
+struct train_set {
+	struct train_fig *v;	/* owned */
+	size_t n;
+};
+
+int train_load_figs(const char *dev, struct train_set *ret);
+void train_set_release(struct train_set *s);
+/* The fixed evaluation part: about 30% of the figures, by name hash. */
+int train_is_heldout(const char *file);
+
+/* Growable example matrix for logistic regression. */
+struct train_xy {
+	double *x;		/* owned: n x nf */
+	double *y;		/* owned */
+	double *w;		/* owned: example weights */
+	size_t n, cap;
+	int nf;
+	double weight;		/* weight of examples added now */
+};
+
+void train_xy_init(struct train_xy *d, int nf);
+void train_xy_release(struct train_xy *d);
+int train_xy_add(void *ud, const float *feat, int target);
+/* Newton's method with an L2 penalty; ret gets nf weights. */
+int train_logistic(const struct train_xy *d, double l2, float *ret);
+
+int train_panels_main(const struct train_opts *o);
+int train_labels_main(const struct train_opts *o);
+int train_eval_main(const struct train_opts *o);
+int train_detect_main(const struct train_opts *o, int argc, char **argv);
+
+/* Write the model file and, if c_out, the C file that embeds it. */
+int train_write_model(const struct panel_model *m, const char *path,
+		      const char *c_out);
+
+#endif
