@@ -387,8 +387,16 @@ resize_grid(const struct imghash_grey *g, enum imghash_mode mode, int w,
 	uint8_t buf[32 * 32];
 	int rc, i;
 
-	if (mode == IMGHASH_FAST)
-		return imghash_resize_area(g->px, g->width, g->height, out, w, h);
+	if (mode == IMGHASH_FAST) {
+		/*
+		 * Rounded to 8 bits as Pillow's output is, so that flat areas
+		 * tie (bit 0) the way they do in imagehash.
+		 */
+		rc = imghash_resize_area(g->px, g->width, g->height, out, w, h);
+		for (i = 0; rc == 0 && i < w * h; i++)
+			out[i] = floor(out[i] + 0.5);
+		return rc;
+	}
 	rc = imghash_resize_lanczos(g->px, g->width, g->height, buf, w, h);
 	if (rc < 0)
 		return rc;

@@ -89,20 +89,77 @@ pdq_window(int old_dim)
 	return (old_dim + 2 * PDQ_N - 1) / (2 * PDQ_N);
 }
 
+/*
+ * The same box filter down every column at once: row by row, each column
+ * keeps its own running sum, so every column sees exactly the float
+ * operations of pdq_box1d() while memory is read in row order.
+ */
+static void
+pdq_box_cols(const float *in, float *out, int rows, int cols, int w,
+	     float *sum)
+{
+	int half = (w + 2) / 2;
+	int phase1 = half - 1;
+	int phase2 = w - half + 1;
+	int phase3 = rows - w;
+	int phase4 = half - 1;
+	int li = 0, ri = 0, oi = 0, cnt = 0, i, j;
+
+	for (j = 0; j < cols; j++)
+		sum[j] = 0.0f;
+	for (i = 0; i < phase1; i++, ri++) {
+		const float *r = in + (size_t)ri * cols;
+
+		for (j = 0; j < cols; j++)
+			sum[j] += r[j];
+		cnt++;
+	}
+	for (i = 0; i < phase2; i++, ri++, oi++) {
+		const float *r = in + (size_t)ri * cols;
+		float *o = out + (size_t)oi * cols;
+
+		cnt++;
+		for (j = 0; j < cols; j++) {
+			sum[j] += r[j];
+			o[j] = sum[j] / cnt;
+		}
+	}
+	for (i = 0; i < phase3; i++, li++, ri++, oi++) {
+		const float *r = in + (size_t)ri * cols;
+		const float *l = in + (size_t)li * cols;
+		float *o = out + (size_t)oi * cols;
+
+		for (j = 0; j < cols; j++) {
+			sum[j] += r[j];
+			sum[j] -= l[j];
+			o[j] = sum[j] / cnt;
+		}
+	}
+	for (i = 0; i < phase4; i++, li++, oi++) {
+		const float *l = in + (size_t)li * cols;
+		float *o = out + (size_t)oi * cols;
+
+		cnt--;
+		for (j = 0; j < cols; j++) {
+			sum[j] -= l[j];
+			o[j] = sum[j] / cnt;
+		}
+	}
+}
+
 /* Two passes of (rows then columns); the result is back in buf1. */
 static void
-pdq_jarosz(float *buf1, float *buf2, int rows, int cols)
+pdq_jarosz(float *buf1, float *buf2, int rows, int cols, float *sum)
 {
 	int wrow = pdq_window(cols);	/* window along each row */
 	int wcol = pdq_window(rows);	/* window along each column */
-	int rep, i, j;
+	int rep, i;
 
 	for (rep = 0; rep < 2; rep++) {
 		for (i = 0; i < rows; i++)
 			pdq_box1d(buf1 + (size_t)i * cols, buf2 + (size_t)i * cols,
 				  cols, 1, wrow);
-		for (j = 0; j < cols; j++)
-			pdq_box1d(buf2 + j, buf1 + j, rows, cols, wcol);
+		pdq_box_cols(buf2, buf1, rows, cols, wcol, sum);
 	}
 }
 
@@ -251,21 +308,26 @@ pdq_dihedral_dct(const float b[16][16], enum pdq_dihedral which,
 	}
 }
 
-void
+int
 pdq_hash_luma(float *luma, float *scratch, int rows, int cols,
 	      struct pdq_result *ret)
 {
 	float a[PDQ_N][PDQ_N];
 	float b[PDQ_K][PDQ_K], t[PDQ_K][PDQ_K];
+	float *sum;
 	int d;
 
 	memset(ret, 0, sizeof(*ret));
 	if (rows < PDQ_MIN_DIM || cols < PDQ_MIN_DIM)
-		return;
+		return 0;
 	if (rows == PDQ_N && cols == PDQ_N) {
 		memcpy(a, luma, sizeof(a));
 	} else {
-		pdq_jarosz(luma, scratch, rows, cols);
+		sum = malloc(sizeof(float) * (size_t)cols);
+		if (sum == NULL)
+			return -ENOMEM;
+		pdq_jarosz(luma, scratch, rows, cols, sum);
+		free(sum);
 		pdq_decimate(luma, rows, cols, a);
 	}
 	ret->quality = pdq_quality((const float (*)[PDQ_N])a);
@@ -275,6 +337,7 @@ pdq_hash_luma(float *luma, float *scratch, int rows, int cols,
 		pdq_bits_from_dct((const float (*)[PDQ_K])t, &ret->dihedral[d]);
 	}
 	ret->hash = ret->dihedral[PDQ_ORIG];
+	return 0;
 }
 
 int
@@ -314,8 +377,7 @@ pdq_hash_pixels(const uint8_t *px, int width, int height, int channels,
 			}
 		}
 	}
-	pdq_hash_luma(luma, scratch, height, width, ret);
-	rc = 0;
+	rc = pdq_hash_luma(luma, scratch, height, width, ret);
 out:
 	free(luma);
 	free(scratch);

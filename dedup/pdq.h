@@ -45,10 +45,12 @@ struct pdq_result {
 /*
  * Hash a float luma image (rows x cols, row-major), which is used as scratch
  * space and left blurred.  scratch must hold rows * cols floats.  Images under
- * PDQ_MIN_DIM on a side give an all-zero hash of quality 0.
+ * PDQ_MIN_DIM on a side give an all-zero hash of quality 0.  Returns 0 or
+ * -ENOMEM.
  */
-void pdq_hash_luma(float *luma, float *scratch, int rows, int cols,
-		   struct pdq_result *ret);
+int pdq_hash_luma(float *luma, float *scratch, int rows, int cols,
+		  struct pdq_result *ret)
+	__attribute__((warn_unused_result));
 
 /*
  * Hash 8-bit pixels: 1 channel (used as luma as is) or 3 (RGB, luma
