@@ -205,6 +205,7 @@ struct oracle_ctx {
 	struct caption_cand *cands;	/* all candidates of the caption */
 	size_t ncands;
 	struct examples *ex[2];		/* per pass */
+	int has_prefix;			/* the caption has gold prefix markers */
 };
 
 static int
@@ -267,6 +268,9 @@ oracle(void *vctx, const struct caption_cand *c, const double *feat)
 	struct examples *ex = o->ex[c->pass ? 1 : 0];
 	int y = c->pass ? gold_postfix(o, c) : gold_prefix(o->g, c);
 
+	/* the postfix model only ever sees captions without prefix markers */
+	if (c->pass && o->has_prefix)
+		return y;
 	if (ex->n == ex->cap) {
 		size_t nc = ex->cap ? ex->cap * 2 : 256;
 		struct example *v = realloc(ex->v, nc * sizeof(*v));
@@ -375,7 +379,7 @@ collect(const struct dataset *d, int want_heldout, struct examples *ex0,
 		struct examples *ex1)
 {
 	struct caption_model zero;
-	size_t i;
+	size_t i, j;
 	int rc = 0;
 
 	memset(&zero, 0, sizeof(zero));
@@ -389,6 +393,9 @@ collect(const struct dataset *d, int want_heldout, struct examples *ex0,
 				&o.ncands);
 		if (rc < 0)
 			break;
+		for (j = 0; j < o.ncands; j++)
+			if (gold_prefix(o.g, &o.cands[j]))
+				o.has_prefix = 1;
 		rc = caption_split_cp(&zero, d->v[i].cp, d->v[i].ncp, oracle, &o,
 				&s);
 		caption_split_release(&s);

@@ -1000,6 +1000,7 @@ enum {
 	F_S_FIRST0, F_S_FIRSTN, F_S_NEXT, F_S_GROUP, F_S_SEEN, F_S_JUMP,
 	F_S_BACK, F_S_CLS, F_S_TYPE, F_S_NEXT_SAME, F_S_JUMPSIZE,
 	F_SENT_HAS_MARK, F_LATE_LETTER, F_SINGLE_CAND,
+	F_AHEAD_NEXT, F_AHEAD_RUN, F_AHEAD_SAME_TYPE,
 	F_COUNT
 };
 
@@ -1037,6 +1038,29 @@ struct ctx {
 	int *depth;		/* open-parenthesis depth at each position */
 	int style[CAPTION_NTYPES];	/* boundary-positioned candidates per type */
 };
+
+/* Later candidates that continue the sequence from c (A, then B, then C). */
+static void
+lookahead(const struct caption_cand *v, size_t n, size_t i, double *f)
+{
+	const struct caption_cand *c = &v[i];
+	int want = c->last + 1, run = 0, same = 0;
+	size_t j;
+
+	if (c->cls < 0 || c->cls == CAPTION_C_POS || c->first < 0)
+		return;
+	for (j = i + 1; j < n && j < i + 64; j++) {
+		if (v[j].cls != c->cls || v[j].first != want)
+			continue;
+		if (run == 0 && v[j].type == c->type)
+			same = 1;
+		run++;
+		want = v[j].last + 1;
+	}
+	f[F_AHEAD_NEXT] = run > 0;
+	f[F_AHEAD_RUN] = run >= 4 ? 1 : run / 4.0;
+	f[F_AHEAD_SAME_TYPE] = same;
+}
 
 static void
 features(const struct ctx *x, const struct caption_cand *c,
@@ -1278,6 +1302,7 @@ decode(const struct ctx *x, struct caption_cand *v, size_t n,
 		if (st.nacc > 0 && c->start < st.last_end)
 			continue;
 		features(x, c, &st, (int)n, f);
+		lookahead(v, n, i, f);
 		c->p = sigmoid(dot(w, f));
 		if (oracle != NULL)
 			yes = oracle(octx, c, f);
@@ -1290,6 +1315,100 @@ decode(const struct ctx *x, struct caption_cand *v, size_t n,
 		nacc++;
 	}
 	return nacc;
+}
+
+/*
+ * Postfix decoding: every chain of candidates that continues a sequence from
+ * its first label ("(A)" ... "(B)" ..., or distinct position words) is scored
+ * as a whole, each member with the state of the chain accepted before it;
+ * the chain with the best total is kept if its mean log-odds is positive.
+ */
+static int
+decode_chain(const struct ctx *x, struct caption_cand *v, size_t n,
+		const double *w)
+{
+	double f[CAPTION_NFEAT], best = 0;
+	size_t i, j, best_i = n;
+	int best_len = 0;
+
+	for (i = 0; i < n; i++) {
+		struct seqstate st;
+		double sum = 0;
+		int len = 0;
+
+		if (v[i].cls != CAPTION_C_POS && v[i].first != 0)
+			continue;
+		if (v[i].type == CAPTION_T_POS_WORD)
+			continue;
+		memset(&st, 0, sizeof(st));
+		st.g_next = -1;
+		st.last_max = -1;
+		st.sent_marked = -1;
+		for (j = i; j < n && len < 32; j++) {
+			const struct caption_cand *c = &v[j];
+			int k, dup = 0;
+
+			if (c->cls != v[i].cls || c->type == CAPTION_T_POS_WORD)
+				continue;
+			if (j > i && c->cls != CAPTION_C_POS &&
+					c->first != st.last_max + 1)
+				continue;
+			if (c->cls == CAPTION_C_POS) {
+				for (k = (int)i; k < (int)j; k++)
+					if (v[k].accepted == 3 &&
+							strcmp(v[k].labels[0],
+							c->labels[0]) == 0)
+						dup = 1;
+				if (dup)
+					continue;
+			}
+			features(x, c, &st, (int)n, f);
+			lookahead(v, n, j, f);
+			sum += dot(w, f);
+			seq_accept(&st, x, c);
+			v[j].accepted = 3;	/* provisional */
+			len++;
+		}
+		for (j = i; j < n; j++)
+			if (v[j].accepted == 3)
+				v[j].accepted = 0;
+		if (len >= 2 && sum / len > 0 && sum > best) {
+			best = sum;
+			best_i = i;
+			best_len = len;
+		}
+	}
+	if (best_i == n)
+		return 0;
+	/* replay the best chain to mark it */
+	{
+		int last = -1, len = 0;
+
+		for (j = best_i; j < n && len < best_len; j++) {
+			struct caption_cand *c = &v[j];
+			int k, dup = 0;
+
+			if (c->cls != v[best_i].cls || c->type == CAPTION_T_POS_WORD)
+				continue;
+			if (j > best_i && c->cls != CAPTION_C_POS &&
+					c->first != last + 1)
+				continue;
+			if (c->cls == CAPTION_C_POS) {
+				for (k = (int)best_i; k < (int)j; k++)
+					if (v[k].accepted == 2 &&
+							strcmp(v[k].labels[0],
+							c->labels[0]) == 0)
+						dup = 1;
+				if (dup)
+					continue;
+			}
+			c->accepted = 2;
+			c->pass = 1;
+			last = c->last;
+			len++;
+		}
+		return len;
+	}
 }
 
 /* ----------------------------------------------------------------- spans */
@@ -1669,7 +1788,11 @@ caption_split_cp(const struct caption_model *model, const uint32_t *cp_in,
 		for (j = 0; j < cs.n; j++)
 			if (cs.v[j].accepted != 1)
 				cs.v[j].accepted = 0;
-		nacc = decode(&x, cs.v, cs.n, model->postfix, 1, oracle, octx);
+		if (oracle != NULL)
+			nacc = decode(&x, cs.v, cs.n, model->postfix, 1,
+					oracle, octx);
+		else
+			nacc = decode_chain(&x, cs.v, cs.n, model->postfix);
 		if (k == 0 && nacc >= 2) {
 			for (i = 0; i < cs.n; i++)
 				if (cs.v[i].accepted == 2)
