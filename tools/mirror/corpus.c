@@ -1,0 +1,764 @@
+/*
+ * corpus.c: load a data directory and its scenario overlays into memory.
+ *
+ * Only the index is kept in memory (keys, sizes, MD5s, recorded reply table);
+ * bodies are read from disk per request, so a corpus of any size starts fast.
+ */
+#define _GNU_SOURCE	/* memmem, strptime */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "lib/digest.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "tools/mirror/mirror.h"
+#include "lib/banned.h"
+
+#define DEFAULT_LASTMOD	"2026-01-08T11:47:59.000Z"	/* from the bucket inventory */
+#define MAX_OBJS	(1u << 22)
+#define MAX_DEPTH	8
+
+struct objvec {
+	struct mirror_obj *v;	/* owned */
+	size_t n, cap;
+	size_t *order;		/* owned: dir index per object, for "later wins" */
+};
+
+static char *
+path_join(const char *a, const char *b)
+{
+	struct wn_buf buf;
+
+	wn_buf_init(&buf, 0);
+	if (wn_buf_printf(&buf, "%s/%s", a, b) < 0) {
+		wn_buf_release(&buf);
+		return NULL;
+	}
+	return wn_buf_detach(&buf, NULL);
+}
+
+static int
+parse_iso(const char *s, time_t *ret)
+{
+	struct tm tm = { 0 };
+	const char *end;
+
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (end == NULL)
+		return -EINVAL;
+	*ret = timegm(&tm);
+	return 0;
+}
+
+/* Read a small text file; NULL data and 0 when it does not exist. */
+static int
+read_opt(const char *path, char **ret_data)
+{
+	size_t len;
+	int rc;
+
+	*ret_data = NULL;
+	rc = wn_read_file(path, MIRROR_MAX_INDEX, ret_data, &len);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc < 0)
+		return rc;
+	return 1;
+}
+
+/* Split s at TABs in place; returns the number of fields (at most max). */
+static size_t
+split_tabs(char *s, char **f, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max) {
+		f[n++] = s;
+		s = strchr(s, '\t');
+		if (s == NULL)
+			break;
+		*s++ = '\0';
+	}
+	return n;
+}
+
+static int
+file_md5(const char *path, int64_t size, char out[33])
+{
+	char *data = NULL;
+	size_t len;
+	int rc;
+
+	if (size > (int64_t)MIRROR_MAX_FILE)
+		return -WN_ETOOBIG;
+	rc = wn_read_file(path, MIRROR_MAX_FILE, &data, &len);
+	if (rc < 0)
+		return rc;
+	rc = wn_md5_hex(data, len, out);
+	free(data);
+	return rc;
+}
+
+static int
+objvec_add(struct objvec *ov, const char *key, const char *path, int64_t size,
+	   time_t mtime, size_t dir)
+{
+	struct mirror_obj *o;
+
+	if (ov->n == ov->cap) {
+		size_t cap = ov->cap ? ov->cap * 2 : 256;
+		struct mirror_obj *v;
+		size_t *ord;
+
+		if (cap > MAX_OBJS)
+			return -WN_ETOOBIG;
+		v = realloc(ov->v, cap * sizeof(*v));
+		if (v == NULL)
+			return -ENOMEM;
+		ov->v = v;
+		ord = realloc(ov->order, cap * sizeof(*ord));
+		if (ord == NULL)
+			return -ENOMEM;
+		ov->order = ord;
+		ov->cap = cap;
+	}
+	o = &ov->v[ov->n];
+	memset(o, 0, sizeof(*o));
+	o->key = strdup(key);
+	o->path = strdup(path);
+	if (o->key == NULL || o->path == NULL) {
+		free(o->key);
+		free(o->path);
+		return -ENOMEM;
+	}
+	o->size = size;
+	o->mtime = mtime;
+	ov->order[ov->n] = dir;
+	ov->n++;
+	return file_md5(path, size, o->md5);
+}
+
+static int
+walk(struct objvec *ov, const char *dirpath, const char *prefix, time_t mtime,
+     size_t dir, int depth)
+{
+	DIR *d;
+	struct dirent *e;
+	int rc = 0;
+
+	if (depth > MAX_DEPTH)
+		return -WN_ETOOBIG;
+	d = opendir(dirpath);
+	if (d == NULL)
+		return errno == ENOENT && depth == 0 ? 0 : -errno;
+	while ((e = readdir(d)) != NULL) {
+		char *path = NULL, *key = NULL;
+		struct stat st;
+		struct wn_buf kb;
+
+		if (e->d_name[0] == '.')
+			continue;
+		path = path_join(dirpath, e->d_name);
+		wn_buf_init(&kb, 0);
+		if (path == NULL || wn_buf_printf(&kb, "%s%s", prefix, e->d_name) < 0) {
+			free(path);
+			wn_buf_release(&kb);
+			rc = -ENOMEM;
+			break;
+		}
+		key = kb.data;
+		if (stat(path, &st) < 0) {
+			rc = -errno;
+		} else if (S_ISDIR(st.st_mode)) {
+			if (wn_buf_addstr(&kb, "/") < 0)
+				rc = -ENOMEM;
+			else
+				rc = walk(ov, path, kb.data, mtime, dir, depth + 1);
+		} else if (S_ISREG(st.st_mode)) {
+			rc = objvec_add(ov, key, path, st.st_size, mtime, dir);
+		}
+		free(path);
+		wn_buf_release(&kb);
+		if (rc < 0)
+			break;
+	}
+	closedir(d);
+	return rc;
+}
+
+static int
+cmp_obj_idx(const void *a, const void *b, void *ctx)
+{
+	const struct objvec *ov = ctx;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = strcmp(ov->v[i].key, ov->v[j].key);
+
+	if (c)
+		return c;
+	return ov->order[i] < ov->order[j] ? -1 : ov->order[i] > ov->order[j];
+}
+
+static const struct objvec *sort_ctx;
+
+static int
+cmp_idx(const void *a, const void *b)
+{
+	return cmp_obj_idx(a, b, (void *)sort_ctx);
+}
+
+static void
+obj_release(struct mirror_obj *o)
+{
+	free(o->key);
+	free(o->path);
+}
+
+static int
+is_hidden(char **hidden, size_t nhidden, const char *key)
+{
+	for (size_t i = 0; i < nhidden; i++)
+		if (strcmp(hidden[i], key) == 0)
+			return 1;
+	return 0;
+}
+
+/* Merge: sort by key then dir, keep the last of each key, drop hidden keys. */
+static int
+objs_finish(struct mirror_corpus *c, struct objvec *ov, char **hidden, size_t nhidden)
+{
+	size_t *idx, n = 0;
+
+	c->objs = calloc(ov->n ? ov->n : 1, sizeof(*c->objs));
+	idx = malloc((ov->n ? ov->n : 1) * sizeof(*idx));
+	if (c->objs == NULL || idx == NULL) {
+		free(idx);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < ov->n; i++)
+		idx[i] = i;
+	sort_ctx = ov;
+	qsort(idx, ov->n, sizeof(*idx), cmp_idx);
+	for (size_t i = 0; i < ov->n; i++) {
+		struct mirror_obj *o = &ov->v[idx[i]];
+		int last = i + 1 == ov->n || strcmp(o->key, ov->v[idx[i + 1]].key) != 0;
+
+		if (last && !is_hidden(hidden, nhidden, o->key)) {
+			c->objs[n++] = *o;
+			memset(o, 0, sizeof(*o));
+		}
+	}
+	for (size_t i = 0; i < ov->n; i++)
+		obj_release(&ov->v[i]);
+	free(idx);
+	c->nobjs = n;
+	return 0;
+}
+
+static void
+lower_collapse(char *s)
+{
+	char *w = s;
+	int sp = 1;
+
+	for (char *p = s; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (isspace(ch)) {
+			if (!sp)
+				*w++ = ' ';
+			sp = 1;
+			continue;
+		}
+		*w++ = (char)tolower(ch);
+		sp = 0;
+	}
+	if (w > s && w[-1] == ' ')
+		w--;
+	*w = '\0';
+}
+
+static int
+load_searches(struct mirror_corpus *c, const char *dir)
+{
+	char *path = path_join(dir, "eutils/esearch.tsv"), *data = NULL, *line, *next;
+	int rc;
+
+	if (path == NULL)
+		return -ENOMEM;
+	rc = read_opt(path, &data);
+	free(path);
+	if (rc <= 0)
+		return rc;
+	for (line = data; line && *line; line = next) {
+		char *f[2];
+		struct mirror_search *s, *v;
+		char *id, *save = NULL;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (*line == '#' || *line == '\0')
+			continue;
+		if (split_tabs(line, f, 2) != 2)
+			continue;
+		v = realloc(c->searches, (c->nsearches + 1) * sizeof(*v));
+		if (v == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		c->searches = v;
+		s = &v[c->nsearches++];
+		memset(s, 0, sizeof(*s));
+		s->term = strdup(f[0]);
+		if (s->term == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		lower_collapse(s->term);
+		for (id = strtok_r(f[1], ", ", &save); id; id = strtok_r(NULL, ", ", &save)) {
+			char **ids = realloc(s->ids, (s->nids + 1) * sizeof(*ids));
+
+			if (ids == NULL) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			s->ids = ids;
+			s->ids[s->nids] = strdup(id);
+			if (s->ids[s->nids] == NULL) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			s->nids++;
+		}
+	}
+	rc = 0;
+out:
+	free(data);
+	return rc;
+}
+
+static int
+load_rdat(struct mirror_corpus *c, const char *dir)
+{
+	char *path = path_join(dir, "eutils/pmcrdat.tsv"), *data = NULL, *line, *next;
+	int rc;
+
+	if (path == NULL)
+		return -ENOMEM;
+	rc = read_opt(path, &data);
+	free(path);
+	if (rc <= 0)
+		return rc;
+	for (line = data; line && *line; line = next) {
+		char *f[2], **ids, **dates;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (*line == '#' || split_tabs(line, f, 2) != 2)
+			continue;
+		ids = realloc(c->rdat_ids, (c->nrdat + 1) * sizeof(*ids));
+		if (ids == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		c->rdat_ids = ids;
+		dates = realloc(c->rdat_dates, (c->nrdat + 1) * sizeof(*dates));
+		if (dates == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		c->rdat_dates = dates;
+		ids[c->nrdat] = strdup(f[0]);
+		dates[c->nrdat] = strdup(f[1]);
+		c->nrdat++;
+		if (ids[c->nrdat - 1] == NULL || dates[c->nrdat - 1] == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(data);
+	return rc;
+}
+
+static int
+load_recorded(struct mirror_corpus *c, const char *dir)
+{
+	char *rdir = path_join(dir, "recorded"), *path = NULL, *data = NULL, *line, *next;
+	int rc;
+
+	if (rdir == NULL)
+		return -ENOMEM;
+	path = path_join(rdir, "index.tsv");
+	if (path == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = read_opt(path, &data);
+	if (rc <= 0)
+		goto out;
+	for (line = data; line && *line; line = next) {
+		char *f[7];
+		size_t nf;
+		struct mirror_rec *r, *v;
+		int status;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (*line == '#' || *line == '\0')
+			continue;
+		nf = split_tabs(line, f, 7);
+		if (nf < 6 || wn_parse_int(f[3], 100, 599, &status) < 0) {
+			wn_warn("%s: bad line '%.40s', skipping", path, line);
+			continue;
+		}
+		v = realloc(c->recs, (c->nrecs + 1) * sizeof(*v));
+		if (v == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		c->recs = v;
+		r = &v[c->nrecs++];
+		memset(r, 0, sizeof(*r));
+		r->status = status;
+		r->method = strdup(f[0]);
+		r->path = strdup(f[1]);
+		r->query = strdup(strcmp(f[2], "-") == 0 ? "" : f[2]);
+		r->ctype = strdup(f[4]);
+		if (strcmp(f[5], "-") != 0)
+			r->body = path_join(rdir, f[5]);
+		if (nf > 6 && strcmp(f[6], "-") != 0 && f[6][0] != '\0')
+			r->headers = path_join(rdir, f[6]);
+		if (!r->method || !r->path || !r->query || !r->ctype ||
+		    (strcmp(f[5], "-") != 0 && !r->body)) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(data);
+	free(path);
+	free(rdir);
+	return rc;
+}
+
+static int
+load_pfaults(struct mirror_corpus *c, const char *dir)
+{
+	char *path = path_join(dir, "faults.tsv"), *data = NULL, *line, *next;
+	int rc;
+
+	if (path == NULL)
+		return -ENOMEM;
+	rc = read_opt(path, &data);
+	if (rc <= 0)
+		goto out;
+	for (line = data; line && *line; line = next) {
+		char *f[2];
+		struct mirror_pfault *v;
+		enum mirror_fault_kind k;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (*line == '#' || *line == '\0')
+			continue;
+		if (split_tabs(line, f, 2) != 2 ||
+		    (k = mirror_fault_from_name(f[1])) == MIRROR_F_NONE) {
+			wn_warn("%s: bad line '%.40s', skipping", path, line);
+			continue;
+		}
+		v = realloc(c->pfaults, (c->npfaults + 1) * sizeof(*v));
+		if (v == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		c->pfaults = v;
+		v[c->npfaults].kind = k;
+		v[c->npfaults].path = strdup(f[0]);
+		if (v[c->npfaults++].path == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(path);
+	free(data);
+	return rc;
+}
+
+static int
+load_hidden(const char *dir, char ***hidden, size_t *nhidden)
+{
+	char *path = path_join(dir, "hide.txt"), *data = NULL, *line, *next;
+	int rc;
+
+	if (path == NULL)
+		return -ENOMEM;
+	rc = read_opt(path, &data);
+	free(path);
+	if (rc <= 0)
+		return rc;
+	for (line = data; line && *line; line = next) {
+		char **v;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (*line == '#' || *line == '\0')
+			continue;
+		v = realloc(*hidden, (*nhidden + 1) * sizeof(*v));
+		if (v == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		*hidden = v;
+		v[*nhidden] = strdup(line);
+		if (v[*nhidden] == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		(*nhidden)++;
+	}
+	rc = 0;
+out:
+	free(data);
+	return rc;
+}
+
+static int
+dir_lastmod(const char *dir, time_t *ret)
+{
+	char *path = path_join(dir, "bucket.lastmod"), *data = NULL;
+	int rc;
+
+	if (path == NULL)
+		return -ENOMEM;
+	rc = read_opt(path, &data);
+	free(path);
+	if (rc < 0)
+		return rc;
+	rc = parse_iso(rc ? data : DEFAULT_LASTMOD, ret);
+	free(data);
+	return rc;
+}
+
+static int
+add_dir(struct mirror_corpus *c, const char *dir)
+{
+	char **v = realloc(c->dirs, (c->ndirs + 1) * sizeof(*v));
+
+	if (v == NULL)
+		return -ENOMEM;
+	c->dirs = v;
+	v[c->ndirs] = strdup(dir);
+	if (v[c->ndirs] == NULL)
+		return -ENOMEM;
+	c->ndirs++;
+	return 0;
+}
+
+int
+mirror_corpus_load(const char *data, const char *scenario, struct mirror_corpus **ret)
+{
+	struct mirror_corpus *c = calloc(1, sizeof(*c));
+	struct objvec ov = { 0 };
+	char **hidden = NULL, *list = NULL, *save = NULL, *name;
+	size_t nhidden = 0;
+	struct stat st;
+	int rc;
+
+	if (c == NULL)
+		return -ENOMEM;
+	c->name = strdup(scenario ? scenario : "");
+	if (c->name == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (stat(data, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		rc = stat(data, &st) < 0 ? -errno : -ENOTDIR;
+		goto out;
+	}
+	rc = add_dir(c, data);
+	if (rc < 0)
+		goto out;
+	if (scenario && *scenario) {
+		list = strdup(scenario);
+		if (list == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		for (name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+			struct wn_buf b;
+
+			if (strchr(name, '/') || name[0] == '.') {
+				rc = -EINVAL;
+				goto out;
+			}
+			wn_buf_init(&b, 0);
+			if (wn_buf_printf(&b, "%s/scenarios/%s", data, name) < 0) {
+				wn_buf_release(&b);
+				rc = -ENOMEM;
+				goto out;
+			}
+			if (stat(b.data, &st) < 0 || !S_ISDIR(st.st_mode)) {
+				wn_error("no scenario '%s' in '%s/scenarios'", name, data);
+				wn_buf_release(&b);
+				rc = -ENOENT;
+				goto out;
+			}
+			rc = add_dir(c, b.data);
+			wn_buf_release(&b);
+			if (rc < 0)
+				goto out;
+		}
+	}
+	/* Later overlays first for recorded replies, so that they win. */
+	for (size_t i = c->ndirs; i-- > 0;) {
+		rc = load_recorded(c, c->dirs[i]);
+		if (rc < 0)
+			goto out;
+		rc = load_searches(c, c->dirs[i]);
+		if (rc < 0)
+			goto out;
+		rc = load_rdat(c, c->dirs[i]);
+		if (rc < 0)
+			goto out;
+		rc = load_pfaults(c, c->dirs[i]);
+		if (rc < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < c->ndirs; i++) {
+		char *bdir = path_join(c->dirs[i], "bucket");
+		time_t mt;
+
+		if (bdir == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		rc = dir_lastmod(c->dirs[i], &mt);
+		if (rc == 0)
+			rc = walk(&ov, bdir, "", mt, i, 0);
+		free(bdir);
+		if (rc < 0)
+			goto out;
+		if (i > 0) {
+			rc = load_hidden(c->dirs[i], &hidden, &nhidden);
+			if (rc < 0)
+				goto out;
+		}
+	}
+	rc = objs_finish(c, &ov, hidden, nhidden);
+	if (rc < 0)
+		goto out;
+	*ret = c;
+	c = NULL;
+	rc = 0;
+out:
+	if (rc < 0)
+		for (size_t i = 0; i < ov.n; i++)
+			obj_release(&ov.v[i]);
+	free(ov.v);
+	free(ov.order);
+	for (size_t i = 0; i < nhidden; i++)
+		free(hidden[i]);
+	free(hidden);
+	free(list);
+	mirror_corpus_free(c);
+	return rc;
+}
+
+void
+mirror_corpus_free(struct mirror_corpus *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->nobjs; i++)
+		obj_release(&c->objs[i]);
+	free(c->objs);
+	for (size_t i = 0; i < c->nrecs; i++) {
+		struct mirror_rec *r = &c->recs[i];
+
+		free(r->method);
+		free(r->path);
+		free(r->query);
+		free(r->ctype);
+		free(r->body);
+		free(r->headers);
+	}
+	free(c->recs);
+	for (size_t i = 0; i < c->nsearches; i++) {
+		for (size_t j = 0; j < c->searches[i].nids; j++)
+			free(c->searches[i].ids[j]);
+		free(c->searches[i].ids);
+		free(c->searches[i].term);
+	}
+	free(c->searches);
+	for (size_t i = 0; i < c->nrdat; i++) {
+		free(c->rdat_ids[i]);
+		free(c->rdat_dates[i]);
+	}
+	free(c->rdat_ids);
+	free(c->rdat_dates);
+	for (size_t i = 0; i < c->npfaults; i++)
+		free(c->pfaults[i].path);
+	free(c->pfaults);
+	for (size_t i = 0; i < c->ndirs; i++)
+		free(c->dirs[i]);
+	free(c->dirs);
+	free(c->name);
+	free(c);
+}
+
+size_t
+mirror_obj_lower(const struct mirror_corpus *c, const char *prefix)
+{
+	size_t lo = 0, hi = c->nobjs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(c->objs[mid].key, prefix) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+const struct mirror_obj *
+mirror_obj_find(const struct mirror_corpus *c, const char *key)
+{
+	size_t i = mirror_obj_lower(c, key);
+
+	if (i < c->nobjs && strcmp(c->objs[i].key, key) == 0)
+		return &c->objs[i];
+	return NULL;
+}
+
+char *
+mirror_corpus_file(const struct mirror_corpus *c, const char *rel)
+{
+	for (size_t i = c->ndirs; i-- > 0;) {
+		char *p = path_join(c->dirs[i], rel);
+		struct stat st;
+
+		if (p == NULL)
+			return NULL;
+		if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
+			return p;
+		free(p);
+	}
+	return NULL;
+}
