@@ -6,11 +6,12 @@
 
 #include "lib/db.h"
 
-enum { EXPORT_JSONL = 1, EXPORT_CSV };
+enum { EXPORT_JSONL = 1, EXPORT_CSV, EXPORT_WEBDATASET };
 
 struct export_opts {
 	int format;
-	const char *output;	/* NULL = stdout */
+	const char *output;	/* NULL = stdout; a directory for WebDataset */
+	int shard_size;		/* WebDataset: samples per tar shard */
 	const char *split;	/* NULL = all */
 };
 

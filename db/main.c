@@ -24,6 +24,7 @@ static const char usage_text[] =
 	"       winnow-db [-qv] [-d FILE] stats [--json]\n"
 	"       winnow-db [-qv] [-d FILE] checkpoint\n"
 	"       winnow-db [-qv] [-d FILE] export [--jsonl | --csv] [-o FILE] [--split S]\n"
+	"       winnow-db [-qv] [-d FILE] export --webdataset -o DIR [--shard-size N] [--split S]\n"
 	"\n"
 	"Create, check and describe a winnow database.\n"
 	"\n"
@@ -32,7 +33,7 @@ static const char usage_text[] =
 	"  check       integrity and foreign-key check\n"
 	"  stats       rows per table and per reason code\n"
 	"  checkpoint  fold the write-ahead log into the database file\n"
-	"  export      curated pairs as JSON Lines (default) or CSV\n"
+	"  export      curated pairs as JSON Lines (default), CSV or WebDataset shards\n"
 	"\n"
 	"Options:\n"
 	"  -d, --db FILE        database (default $WINNOW_DB, else ./winnow.db)\n"
@@ -40,6 +41,8 @@ static const char usage_text[] =
 	"      --json           stats as one JSON object\n"
 	"      --jsonl          export JSON Lines\n"
 	"      --csv            export CSV (RFC 4180, with a header)\n"
+	"      --webdataset     export tar shards of KEY.jpg, KEY.txt, KEY.json into DIR\n"
+	"      --shard-size N   samples per WebDataset shard (default 10000)\n"
 	"  -o, --output FILE    export to FILE instead of standard output\n"
 	"      --split S        export only pairs of split S (train, val, test)\n"
 	"  -q, --quiet          errors only\n"
@@ -56,7 +59,8 @@ struct opts {
 	const char *split;
 	int busy_ms;
 	int json;
-	int format;		/* EXPORT_JSONL or EXPORT_CSV */
+	int format;		/* EXPORT_JSONL, EXPORT_CSV or EXPORT_WEBDATASET */
+	int shard_size;
 };
 
 static const char *const stat_tables[] = {
@@ -270,7 +274,7 @@ run(const struct opts *o)
 		}
 	} else if (strcmp(o->cmd, "export") == 0) {
 		struct export_opts eo = { .format = o->format, .output = o->output,
-					  .split = o->split };
+					  .split = o->split, .shard_size = o->shard_size };
 
 		if ((rc = open_db(o, 0, 1, &db)) < 0)
 			return wn_exit_status(rc);
@@ -286,13 +290,15 @@ run(const struct opts *o)
 int
 main(int argc, char *argv[])
 {
-	enum { OPT_JSON = 256, OPT_JSONL, OPT_CSV, OPT_SPLIT, OPT_BUSY };
+	enum { OPT_JSON = 256, OPT_JSONL, OPT_CSV, OPT_WDS, OPT_SHARD_SIZE, OPT_SPLIT, OPT_BUSY };
 	static const struct option longopts[] = {
 		{ "db",           required_argument, NULL, 'd' },
 		{ "output",       required_argument, NULL, 'o' },
 		{ "json",         no_argument,       NULL, OPT_JSON },
 		{ "jsonl",        no_argument,       NULL, OPT_JSONL },
 		{ "csv",          no_argument,       NULL, OPT_CSV },
+		{ "webdataset",   no_argument,       NULL, OPT_WDS },
+		{ "shard-size",   required_argument, NULL, OPT_SHARD_SIZE },
 		{ "split",        required_argument, NULL, OPT_SPLIT },
 		{ "busy-timeout", required_argument, NULL, OPT_BUSY },
 		{ "quiet",        no_argument,       NULL, 'q' },
@@ -301,7 +307,8 @@ main(int argc, char *argv[])
 		{ "version",      no_argument,       NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct opts o = { .db_path = wn_db_default_path(), .format = EXPORT_JSONL };
+	struct opts o = { .db_path = wn_db_default_path(), .format = EXPORT_JSONL,
+			  .shard_size = 10000 };
 	int c, verbosity = 1;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -314,6 +321,11 @@ main(int argc, char *argv[])
 		case OPT_JSON: o.json = 1; break;
 		case OPT_JSONL: o.format = EXPORT_JSONL; break;
 		case OPT_CSV: o.format = EXPORT_CSV; break;
+		case OPT_WDS: o.format = EXPORT_WEBDATASET; break;
+		case OPT_SHARD_SIZE:
+			if (wn_parse_int(optarg, 1, 100000000, &o.shard_size) < 0)
+				return wn_usage_error("invalid --shard-size '%s'", optarg);
+			break;
 		case OPT_SPLIT:
 			if (strcmp(optarg, "train") && strcmp(optarg, "val") && strcmp(optarg, "test"))
 				return wn_usage_error("--split must be train, val or test");

@@ -660,6 +660,44 @@ wn_image_to_grey(const struct wn_image *src, struct wn_image *ret_img)
 }
 
 int
+wn_image_encode_jpeg(const struct wn_image *img, int quality, uint8_t **ret_buf,
+		     size_t *ret_len)
+{
+	struct jpeg_compress_struct cinfo;
+	struct jpeg_err jerr;
+	unsigned char *volatile buf = NULL;
+	unsigned long len = 0;
+
+	memset(&cinfo, 0, sizeof(cinfo));
+	cinfo.err = jpeg_std_error(&jerr.pub);
+	jerr.pub.error_exit = jpeg_error_exit;
+	if (setjmp(jerr.jb)) {
+		jpeg_destroy_compress(&cinfo);
+		free(buf);
+		return -EIO;
+	}
+	jpeg_create_compress(&cinfo);
+	jpeg_mem_dest(&cinfo, (unsigned char **)&buf, &len);
+	cinfo.image_width = (JDIMENSION)img->width;
+	cinfo.image_height = (JDIMENSION)img->height;
+	cinfo.input_components = img->channels;
+	cinfo.in_color_space = img->channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+	jpeg_set_defaults(&cinfo);
+	jpeg_set_quality(&cinfo, quality, TRUE);
+	jpeg_start_compress(&cinfo, TRUE);
+	while (cinfo.next_scanline < cinfo.image_height) {
+		JSAMPROW row = img->px + (size_t)cinfo.next_scanline * img->width * img->channels;
+
+		jpeg_write_scanlines(&cinfo, &row, 1);
+	}
+	jpeg_finish_compress(&cinfo);
+	jpeg_destroy_compress(&cinfo);
+	*ret_buf = buf;
+	*ret_len = len;
+	return 0;
+}
+
+int
 wn_image_write_png(const struct wn_image *img, const char *path)
 {
 	png_structp png;

@@ -72,6 +72,11 @@ int wn_image_resize_area(const struct wn_image *src, int w, int h,
 int wn_image_to_grey(const struct wn_image *src, struct wn_image *ret_img)
 	__attribute__((warn_unused_result));
 
+/* Encode as baseline JPEG (quality 1..100) into a malloc'd buffer. */
+int wn_image_encode_jpeg(const struct wn_image *img, int quality, uint8_t **ret_buf,
+			 size_t *ret_len)
+	__attribute__((warn_unused_result));
+
 /* Write an 8-bit PNG (grey or RGB), for debugging and reports. */
 int wn_image_write_png(const struct wn_image *img, const char *path)
 	__attribute__((warn_unused_result));

@@ -18,6 +18,12 @@ SHARED_DATA=${SHARED_DATA:-$SOURCE_ROOT/../shared/data}
 EXPECTED=${EXPECTED:-$SOURCE_ROOT/tests/expected}
 export TZ=UTC LC_ALL=C OPENBLAS_NUM_THREADS=1
 
+# Debian's python3 has numpy, scipy and PIL (tools/bootstrap installs them);
+# another python3 earlier on PATH may not.
+PYTHON=${PYTHON:-/usr/bin/python3}
+[ -x "$PYTHON" ] || PYTHON=python3
+python3() { "$PYTHON" "$@"; }
+
 for _d in db crawl dedup split pair tools tools/mirror tools/report tools/train; do
 	[ -d "$BUILD_ROOT/$_d" ] && PATH="$BUILD_ROOT/$_d:$PATH"
 done
