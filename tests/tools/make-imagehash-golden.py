@@ -2,6 +2,12 @@
 """Generate the imagehash golden values for winnow-hash's --compat mode.
 
     make-imagehash-golden.py IMAGE... > tests/data/hash/imagehash-golden.tsv
+    make-imagehash-golden.py --variants SOURCE OUTDIR
+
+The second form writes, from one RGB image, the pixel layouts that Pillow's
+convert('L') treats specially (RGBA, LA, a palette with a transparent entry,
+16-bit grey, which Pillow clips, 16-bit RGB, whose high byte it keeps, a grey
+JPEG and a lossy WebP), so that the goldens cover them.
 
 Run once, with Debian bookworm's python3-pil (Pillow 9.4), python3-numpy and
 python3-scipy; the output is stored in the repository and the tests compare
@@ -65,7 +71,48 @@ def phash(image, hash_size=8, highfreq_factor=4):
     return bits_to_hex(dctlowfreq > med)
 
 
+def _png(path, width, height, colour_type, depth, rows):
+    """A minimal PNG writer for the 16-bit layouts Pillow cannot save."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data +
+                struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff))
+    raw = b"".join(b"\x00" + r for r in rows)
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n")
+        f.write(chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, colour_type, 0, 0, 0)))
+        f.write(chunk(b"IDAT", zlib.compress(raw, 9)))
+        f.write(chunk(b"IEND", b""))
+
+
+def variants(src, outdir):
+    base = os.path.splitext(os.path.basename(src))[0]
+    im = Image.open(src).convert("RGB")
+    w, h = im.size
+    rgb = numpy.asarray(im).astype(numpy.uint16)
+    yy, xx = numpy.mgrid[0:h, 0:w]
+    alpha = ((xx * 255) // max(1, w - 1)).astype(numpy.uint8)
+    alpha[:, : w // 8] = 0                      # fully transparent, colour kept
+    rgba = numpy.dstack([rgb.astype(numpy.uint8), alpha])
+    Image.fromarray(rgba, "RGBA").save(os.path.join(outdir, base + "-rgba.png"))
+    grey = numpy.asarray(im.convert("L"))
+    Image.fromarray(numpy.dstack([grey, alpha]), "LA").save(os.path.join(outdir, base + "-la.png"))
+    pal = im.quantize(colors=64, method=Image.Quantize.MEDIANCUT if hasattr(Image, "Quantize") else 0)
+    pal.save(os.path.join(outdir, base + "-palette.png"), transparency=0)
+    g16 = (grey.astype(numpy.uint32) * 3 + (yy % 7).astype(numpy.uint32)).astype(">u2")
+    _png(os.path.join(outdir, base + "-grey16.png"), w, h, 0, 16, [r.tobytes() for r in g16])
+    c16 = (rgb * 256 + 200).astype(">u2")        # low byte >= 128: high byte, not rounding
+    _png(os.path.join(outdir, base + "-rgb16.png"), w, h, 2, 16, [r.tobytes() for r in c16])
+    im.convert("L").save(os.path.join(outdir, base + "-grey.jpg"), quality=90)
+    im.save(os.path.join(outdir, base + "-lossy.webp"), quality=80)
+
+
 def main(argv):
+    if len(argv) == 4 and argv[1] == "--variants":
+        variants(argv[2], argv[3])
+        return 0
     if len(argv) < 2 or argv[1] in ("-h", "--help"):
         sys.stdout.write(__doc__)
         return 0 if len(argv) >= 2 else 64
