@@ -573,8 +573,10 @@ efetch(struct mirror *m, const struct mirror_corpus *c, const struct mirror_req 
 
 	wn_buf_init(&b, 0);
 	rc = request_ids(m, r, rep, "eFetchResult", "", &ids);
-	if (rc <= 0)
+	if (rc <= 0) {
+		rc = rc == 0 ? 1 : rc;	/* 0: the error reply is set */
 		goto out;
+	}
 	if (wn_buf_addstr(&b, "<?xml version=\"1.0\" ?>\n" EFETCH_DTD "<pmc-articleset>") < 0)
 		goto nomem;
 	for (size_t i = 0; i < ids.n; i++) {
@@ -637,8 +639,10 @@ esummary(struct mirror *m, const struct mirror_corpus *c, const struct mirror_re
 
 	wn_buf_init(&b, 0);
 	rc = request_ids(m, r, rep, "eSummaryResult", ESUMMARY_DTD, &ids);
-	if (rc <= 0)
+	if (rc <= 0) {
+		rc = rc == 0 ? 1 : rc;	/* 0: the error reply is set */
 		goto out;
+	}
 	if (json) {
 		j = json_object();
 		result = json_object();
