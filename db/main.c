@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "db/export.h"
+#include "db/merge.h"
 #include "lib/db.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -23,6 +24,7 @@ static const char usage_text[] =
 	"       winnow-db [-qv] [-d FILE] check\n"
 	"       winnow-db [-qv] [-d FILE] stats [--json]\n"
 	"       winnow-db [-qv] [-d FILE] checkpoint\n"
+	"       winnow-db [-qv] [-d FILE] merge SHARD.db...\n"
 	"       winnow-db [-qv] [-d FILE] export [--jsonl | --csv] [-o FILE] [--split S]\n"
 	"       winnow-db [-qv] [-d FILE] export --webdataset -o DIR [--shard-size N] [--split S]\n"
 	"\n"
@@ -33,6 +35,7 @@ static const char usage_text[] =
 	"  check       integrity and foreign-key check\n"
 	"  stats       rows per table and per reason code\n"
 	"  checkpoint  fold the write-ahead log into the database file\n"
+	"  merge       add shard databases (and their images) into this one\n"
 	"  export      curated pairs as JSON Lines (default), CSV or WebDataset shards\n"
 	"\n"
 	"Options:\n"
@@ -55,6 +58,8 @@ static const char usage_text[] =
 struct opts {
 	const char *db_path;
 	const char *cmd;
+	char **args;		/* borrowed: operands after the command */
+	int nargs;
 	const char *output;
 	const char *split;
 	int busy_ms;
@@ -272,6 +277,22 @@ run(const struct opts *o)
 			wn_error("checkpoint of '%s' failed: %s", o->db_path, wn_strerror(rc));
 			status = wn_exit_status(rc);
 		}
+	} else if (strcmp(o->cmd, "merge") == 0) {
+		if (o->nargs == 0) {
+			return wn_usage_error("merge needs at least one shard database");
+		}
+		if ((rc = open_db(o, 1, 0, &db)) < 0)
+			return wn_exit_status(rc);
+		for (int i = 0; i < o->nargs && status == EX_OK; i++) {
+			if (strcmp(o->args[i], o->db_path) == 0) {
+				wn_error("cannot merge '%s' into itself", o->args[i]);
+				status = EX_USAGE;
+			} else if ((rc = merge_shard(db, o->args[i])) < 0) {
+				status = wn_exit_status(rc);
+			} else {
+				wn_info("merged '%s'", o->args[i]);
+			}
+		}
 	} else if (strcmp(o->cmd, "export") == 0) {
 		struct export_opts eo = { .format = o->format, .output = o->output,
 					  .split = o->split, .shard_size = o->shard_size };
@@ -346,7 +367,9 @@ main(int argc, char *argv[])
 	if (optind >= argc)
 		return wn_usage_error("missing command");
 	o.cmd = argv[optind++];
-	if (optind != argc)
+	o.args = argv + optind;
+	o.nargs = argc - optind;
+	if (optind != argc && strcmp(o.cmd, "merge") != 0)
 		return wn_usage_error("unexpected argument '%s'", argv[optind]);
 	return wn_finish_stdout(run(&o));
 }
