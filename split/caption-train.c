@@ -25,6 +25,7 @@
 #include "lib/banned.h"
 
 #define DEFAULT_DATA	"tests/data/captions/captions-dev.jsonl"
+#define DEFAULT_EXTRA	"tests/data/captions/captions-extra.jsonl"
 #define DEFAULT_OUT	"split/models/caption-lr.inc"
 #define MAX_DATA	(16 << 20)
 
@@ -98,12 +99,13 @@ load_spans(json_t *arr, int labels, struct caption_span **ret, size_t *ret_n)
 	return 0;
 }
 
+/* Append the captions of path to *ret; train_only: never held back. */
 static int
-load_dataset(const char *path, struct dataset *ret)
+load_dataset(const char *path, int train_only, struct dataset *ret)
 {
-	struct dataset d = { 0 };
+	struct dataset d = *ret;
 	char *data = NULL, *p, *nl;
-	size_t len = 0, cap = 0;
+	size_t len = 0, cap = d.n;
 	int rc, lineno = 0;
 
 	rc = wn_read_file(path, MAX_DATA, &data, &len);
@@ -147,7 +149,7 @@ load_dataset(const char *path, struct dataset *ret)
 		} else {
 			g.source = strdup("(no image)");
 		}
-		g.heldout = is_heldout(fig);
+		g.heldout = !train_only && is_heldout(fig);
 		rc = caption_decode(cap_text, strlen(cap_text), &g.cp, &g.ncp);
 		if (rc >= 0)
 			rc = load_spans(json_object_get(o, "subcaptions"), 1,
@@ -179,11 +181,9 @@ load_dataset(const char *path, struct dataset *ret)
 		}
 		d.v[d.n++] = g;
 	}
-	*ret = d;
-	memset(&d, 0, sizeof(d));
 	rc = 0;
 out:
-	dataset_release(&d);
+	*ret = d;		/* on error, what was read; the caller releases */
 	free(data);
 	return rc;
 }
@@ -417,8 +417,8 @@ model_version(struct caption_model *m)
 static void
 train_usage(FILE *f)
 {
-	fprintf(f, "usage: winnow-train captions [--data FILE] [--out FILE] "
-			"[--seed N] [--epochs N]\n");
+	fprintf(f, "usage: winnow-train captions [--data FILE] [--extra FILE] "
+			"[--out FILE] [--seed N] [--epochs N]\n");
 }
 
 int
@@ -426,6 +426,7 @@ caption_train_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "data",   required_argument, NULL, 'D' },
+		{ "extra",  required_argument, NULL, 'x' },
 		{ "out",    required_argument, NULL, 'o' },
 		{ "seed",   required_argument, NULL, 's' },
 		{ "epochs", required_argument, NULL, 'e' },
@@ -433,6 +434,7 @@ caption_train_main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *data = DEFAULT_DATA, *outp = DEFAULT_OUT;
+	const char *extra = DEFAULT_EXTRA;
 	struct dataset d = { 0 };
 	struct examples ex[2] = { { 0 } }, hx[2] = { { 0 } };
 	struct caption_model m;
@@ -441,10 +443,11 @@ caption_train_main(int argc, char **argv)
 	size_t i, ntrain = 0;
 	FILE *out = NULL;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "D:o:s:e:h", longopts, NULL)) != -1) {
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "D:x:o:s:e:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'D': data = optarg; break;
+		case 'x': extra = *optarg ? optarg : NULL; break;
 		case 'o': outp = optarg; break;
 		case 's':
 			if (wn_parse_i64(optarg, 0, INT64_MAX, &seed) < 0) {
@@ -466,9 +469,13 @@ caption_train_main(int argc, char **argv)
 			return EX_USAGE;
 		}
 	}
-	rc = load_dataset(data, &d);
-	if (rc < 0)
+	rc = load_dataset(data, 0, &d);
+	if (rc >= 0 && extra != NULL)
+		rc = load_dataset(extra, 1, &d);
+	if (rc < 0) {
+		dataset_release(&d);
 		return rc == -ENOENT ? EX_NOINPUT : EX_DATAERR;
+	}
 	for (i = 0; i < d.n; i++)
 		ntrain += !d.v[i].heldout;
 	rc = collect(&d, 0, &ex[0], &ex[1]);
@@ -716,7 +723,7 @@ caption_eval_main(int argc, char **argv)
 	int nsrc = 0, c, rc, verbose = 0, part, meth, k;
 	size_t i;
 
-	optind = 1;
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "D:m:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'D': data = optarg; break;
@@ -740,9 +747,11 @@ caption_eval_main(int argc, char **argv)
 	} else {
 		m = caption_model_shipped();
 	}
-	rc = load_dataset(data, &d);
-	if (rc < 0)
+	rc = load_dataset(data, 0, &d);
+	if (rc < 0) {
+		dataset_release(&d);
 		return rc == -ENOENT ? EX_NOINPUT : EX_DATAERR;
+	}
 	for (i = 0; i < d.n; i++) {
 		for (k = 0; k < nsrc; k++)
 			if (strcmp(sources[k], d.v[i].source) == 0)

@@ -347,6 +347,23 @@ parse_label(const uint32_t *cp, int i, int end, struct label *ret)
 	return j;
 }
 
+/* A single "i", "v" or "x" read as a roman numeral. */
+static int
+as_roman(struct label *l)
+{
+	static const char r[] = "ivx";
+	static const int val[] = { 0, 4, 9 };
+	const char *p;
+
+	if (l->cls != CAPTION_C_LOWER || l->sub != 0 || l->s[1] != '\0' ||
+			(p = strchr(r, l->s[0])) == NULL || l->s[0] == '\0')
+		return 0;
+	l->cls = CAPTION_C_ROMAN;
+	l->idx = val[p - r];
+	l->letter = 0;
+	return 1;
+}
+
 static const char *const pos_words[] = { "left", "right", "top", "bottom",
 	"upper", "lower", "middle", "center", "centre" };
 
@@ -536,6 +553,10 @@ parse_label_list(const uint32_t *cp, int i, int end, int allow_and,
 		k = parse_range_sep(cp, j, end);
 		if (k >= 0 && parse_label(cp, k, end, &b) >= 0) {
 			int k2 = parse_label(cp, k, end, &b);
+
+			if (b.cls == CAPTION_C_ROMAN && as_roman(&a) &&
+					c->cls == CAPTION_C_LOWER && items == 0)
+				c->cls = CAPTION_C_ROMAN;
 
 			if (cand_add_range(c, &a, &b) < 0)
 				return -1;
@@ -845,6 +866,36 @@ find_candidates(const uint32_t *cp, int n, struct cands *cs)
 	return 0;
 }
 
+/*
+ * With roman labels in the caption ("(ii)", "(iv)"), single "(i)", "(v)" and
+ * "(x)" are roman numerals too.
+ */
+static void
+fix_roman(struct cands *cs)
+{
+	size_t i;
+	int roman = 0;
+
+	for (i = 0; i < cs->n; i++)
+		if (cs->v[i].cls == CAPTION_C_ROMAN)
+			roman = 1;
+	if (!roman)
+		return;
+	for (i = 0; i < cs->n; i++) {
+		struct caption_cand *c = &cs->v[i];
+		struct label l = { 0 };
+
+		if (c->cls != CAPTION_C_LOWER || c->nlabels != 1)
+			continue;
+		memcpy(l.s, c->labels[0], sizeof(l.s));
+		l.cls = c->cls;
+		if (as_roman(&l)) {
+			c->cls = CAPTION_C_ROMAN;
+			c->first = c->last = l.idx;
+		}
+	}
+}
+
 int
 caption_candidates(const uint32_t *cp, size_t ncp, struct caption_cand **ret_v,
 		size_t *ret_n)
@@ -859,6 +910,7 @@ caption_candidates(const uint32_t *cp, size_t ncp, struct caption_cand **ret_v,
 		free(cs.v);
 		return rc;
 	}
+	fix_roman(&cs);
 	*ret_v = cs.v;
 	*ret_n = cs.n;
 	return 0;
@@ -1764,6 +1816,7 @@ caption_split_cp(const struct caption_model *model, const uint32_t *cp_in,
 	rc = find_candidates(out.cp, n, &cs);
 	if (rc < 0)
 		goto out;
+	fix_roman(&cs);
 	for (i = 0; i < cs.n; i++) {
 		struct caption_cand *c = &cs.v[i];
 
