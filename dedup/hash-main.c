@@ -31,9 +31,9 @@
 #define HASH_PAGE		256
 
 static const char usage_text[] =
-	"usage: winnow-hash [-qvz] [--json] [--compat] [-j N] FILE...\n"
-	"       winnow-hash [-qvz] [--json] [--compat] [-j N] --files < PATHS\n"
-	"       winnow-hash [-qv] [-d FILE] [--compat] [-j N] [--all] [--retry-errors] [< IDS]\n"
+	"usage: winnow-hash [-qvz] [--json] [--compat] [-j N] FILE ...\n"
+	"       winnow-hash [-qvz] [--json] [--compat] [-j N] --files\n"
+	"       winnow-hash [-qv] [-d FILE] [--compat] [-j N] [--all] [--retry-errors]\n"
 	"\n"
 	"Hash image files (SHA-256, PDQ with its dihedral hashes, pHash, dHash, aHash),\n"
 	"or every image and panel of the database that has no hashes yet.\n"
@@ -51,6 +51,7 @@ static const char usage_text[] =
 	"  -j, --jobs N         hash with N threads (default: number of CPUs)\n"
 	"      --max-errors N   exit 1 when more than N files fail (default: no limit)\n"
 	"      --busy-timeout MS  wait MS milliseconds for a locked database (10000)\n"
+	"      --batch-rows N   commit every N rows, or every 2 seconds (500)\n"
 	"      --line-buffered  flush after every record\n"
 	"  -q, --quiet          errors only\n"
 	"  -v, --verbose        more messages (repeatable)\n"
@@ -70,6 +71,7 @@ enum {
 	OPT_MAX_ERRORS,
 	OPT_BUSY,
 	OPT_LINEBUF,
+	OPT_BATCH,
 };
 
 struct opts {
@@ -82,6 +84,7 @@ struct opts {
 	int line_buffered;
 	int jobs;
 	int busy_ms;
+	int batch_rows;			/* commit every this many rows */
 	int64_t max_errors;		/* -1: no limit */
 	struct hash_opts ho;
 	char **paths;			/* borrowed: argv operands */
@@ -492,11 +495,54 @@ struct pending {
 	struct hash_value v;
 };
 
+/* The image ids seen in this run (stdin may repeat one). */
+struct idset {
+	int64_t *slot;			/* owned: 0 = empty (ids are >= 1) */
+	size_t cap;			/* a power of two */
+	size_t n;
+};
+
+/* 1 if id was added, 0 if it was there, -ENOMEM. */
+static int
+idset_add(struct idset *s, int64_t id)
+{
+	size_t i;
+
+	if (2 * (s->n + 1) > s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 1024, j;
+		int64_t *slot = calloc(cap, sizeof(*slot));
+
+		if (slot == NULL)
+			return -ENOMEM;
+		for (j = 0; j < s->cap; j++) {
+			if (s->slot[j] == 0)
+				continue;
+			i = (size_t)wn_hash64(&s->slot[j], sizeof(int64_t)) & (cap - 1);
+			while (slot[i] != 0)
+				i = (i + 1) & (cap - 1);
+			slot[i] = s->slot[j];
+		}
+		free(s->slot);
+		s->slot = slot;
+		s->cap = cap;
+	}
+	i = (size_t)wn_hash64(&id, sizeof(id)) & (s->cap - 1);
+	while (s->slot[i] != 0) {
+		if (s->slot[i] == id)
+			return 0;
+		i = (i + 1) & (s->cap - 1);
+	}
+	s->slot[i] = id;
+	s->n++;
+	return 1;
+}
+
 struct db_ctx {
 	const struct opts *o;
 	struct wn_db *db;		/* borrowed */
 	sqlite3_stmt *st_page, *st_image, *st_panels, *st_clear, *st_insert;
 	struct wn_rec_reader rr;
+	struct idset seen;		/* stdin: ids already taken */
 	int from_stdin;
 	int64_t last_id;		/* --all: keyset cursor */
 	int64_t page[HASH_PAGE];
@@ -644,6 +690,13 @@ db_source(void *arg, struct unit **ret)
 		rc = db_next_id(c, &id);
 		if (rc <= 0)
 			return rc;
+		if (c->from_stdin) {
+			rc = idset_add(&c->seen, id);
+			if (rc < 0)
+				return rc;
+			if (rc == 0)
+				continue;	/* a repeated id */
+		}
 		rc = db_load_unit(c, id, ret);
 		if (rc != 0)
 			return rc;
@@ -669,7 +722,9 @@ db_write_row(struct db_ctx *c, const struct pending *r)
 	else
 		sqlite3_bind_null(st, 2);
 	if (r->v.err < 0) {
-		sqlite3_bind_text(st, 10, wn_strerror(r->v.err), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 10, r->panel_id > 0 && r->v.err == -EINVAL ?
+				  "panel box outside the image" : wn_strerror(r->v.err),
+				  -1, SQLITE_STATIC);
 	} else {
 		pdq_to_bytes(&r->v.pdq.hash, pdq);
 		for (d = 0; d < PDQ_NDIHEDRAL; d++)
@@ -776,7 +831,7 @@ db_sink(void *arg, struct unit *u)
 	}
 	if (it->err == 0)
 		c->ids[c->nids++] = u->image_id;
-	if (c->nrows >= HASH_BATCH_ROWS || wn_now() - c->batch_start >= HASH_BATCH_SECONDS)
+	if (c->nrows >= (size_t)c->o->batch_rows || wn_now() - c->batch_start >= HASH_BATCH_SECONDS)
 		return db_flush(c);
 	return 0;
 }
@@ -846,6 +901,7 @@ out:
 	sqlite3_finalize(c.st_clear);
 	sqlite3_finalize(c.st_insert);
 	wn_rec_reader_release(&c.rr);
+	free(c.seen.slot);
 	free(c.rows);
 	free(c.ids);
 	wn_db_close(db);
@@ -871,6 +927,7 @@ main(int argc, char *argv[])
 		{ "max-errors",    required_argument, NULL, OPT_MAX_ERRORS },
 		{ "busy-timeout",  required_argument, NULL, OPT_BUSY },
 		{ "line-buffered", no_argument,       NULL, OPT_LINEBUF },
+		{ "batch-rows",    required_argument, NULL, OPT_BATCH },
 		{ "quiet",         no_argument,       NULL, 'q' },
 		{ "verbose",       no_argument,       NULL, 'v' },
 		{ "help",          no_argument,       NULL, 'h' },
@@ -878,7 +935,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	struct opts o = { .db_path = wn_db_default_path(), .max_errors = -1,
-			  .jobs = 0 };
+			  .jobs = 0, .batch_rows = HASH_BATCH_ROWS };
 	int c, verbosity = 1, v;
 	int64_t n;
 
@@ -936,6 +993,11 @@ main(int argc, char *argv[])
 			break;
 		case OPT_LINEBUF:
 			o.line_buffered = 1;
+			break;
+		case OPT_BATCH:
+			if (wn_parse_int(optarg, 1, 100000, &v) < 0)
+				return wn_usage_error("invalid --batch-rows '%s'", optarg);
+			o.batch_rows = v;
 			break;
 		case 'q':
 			verbosity = 0;
