@@ -95,11 +95,11 @@ get "$MIRROR/api/v1/timelines/tag/mastodonpy?min_id=103270115826048975&limit=1"
 grep -q '^\[{"id":"110446983178245440"' "$T/body" || fail "min_id gives the page just after"
 get "$MIRROR/api/v1/timelines/tag/mastodonpy?only_media=true"
 [ "$(grep -o '"id":"1[0-9]*","created_at"' "$T/body" | wc -l)" -eq 2 ] || fail "only_media"
-url=$(grep -o '"url":"http://127.0.0.1:[0-9]*/media/mastodon/[0-9]*.jpg"' "$T/body" | head -n 1 |
+url=$(grep -o '"url":"http://127.0.0.1:[0-9]*/media/mastodon/[0-9]*.png"' "$T/body" | head -n 1 |
 	sed 's/"url":"\(.*\)"/\1/')
 [ -n "$url" ] || fail "image attachments do not point at the mirror"
 get "$url"
-[ "$code" = 200 ] && [ "$(hdr content-type)" = image/jpeg ] || fail "media: $code"
+[ "$code" = 200 ] && [ "$(hdr content-type)" = image/png ] || fail "media: $code"
 get "$MIRROR/api/v1/timelines/tag/nosuchtag"
 [ "$code" = 404 ] && grep -q '"error":"Record not found"' "$T/body" || fail "unknown tag: $code"
 ok "since_id, min_id, only_media, media files, unknown tag"
