@@ -728,15 +728,17 @@ find_candidates(const uint32_t *cp, int n, struct cands *cs)
 					break;
 				if (dash && c.nlabels == 1 && d.nlabels == 1) {
 					struct label a, b;
+					struct caption_cand r = c;
 
 					if (parse_label(cp, skip_spaces(cp, c.start + 1, n),
 							n, &a) < 0 ||
 							parse_label(cp, skip_spaces(cp,
 							d.start + 1, n), n, &b) < 0)
 						break;
-					c.nlabels = 0;
-					if (cand_add_range(&c, &a, &b) < 0)
+					r.nlabels = 0;
+					if (cand_add_range(&r, &a, &b) < 0)
 						break;
+					c = r;
 				} else {
 					for (k = 0; k < d.nlabels; k++)
 						if (cand_add_label(&c, d.labels[k]) < 0)
@@ -809,6 +811,7 @@ find_candidates(const uint32_t *cp, int n, struct cands *cs)
 
 			k = parse_label(cp, i, n, &l);
 			if (k > 0 && k < n && cp[k] == ')' &&
+					l.cls != CAPTION_C_DIGIT &&
 					(k + 1 >= n || is_space(cp[k + 1]))) {
 				memset(&c, 0, sizeof(c));
 				c.type = CAPTION_T_HALF;
