@@ -91,7 +91,11 @@ get "$E/esearch.fcgi?db=pmc&term=open_access%5Bfilter%5D&datetype=pmcrdat&mindat
 [ "$(ids | tr '\n' ' ')" = "6361583 6682400 " ] || fail "2019 releases: $(ids | tr '\n' ' ')"
 get "$E/esearch.fcgi?db=pmc&term=open_access%5Bfilter%5D&mindate=2019"
 grep -q '<ERROR>' "$T/body" || fail "mindate without maxdate accepted"
-ok "mindate/maxdate select by release date"
+get "$E/esearch.fcgi?db=pmc&term=open_access%5Bfilter%5D&datetype=pmcrdat&reldate=36500"
+[ "$(ids | wc -l)" -eq 10 ] || fail "reldate of a century: $(ids | wc -l) ids"
+get "$E/esearch.fcgi?db=pmc&term=open_access%5Bfilter%5D&datetype=pmcrdat&reldate=0"
+grep -q '<Count>0</Count>' "$T/body" || fail "reldate=0 found old articles"
+ok "mindate/maxdate and reldate select by release date"
 
 # POST (long id lists) works like GET
 get "$E/esearch.fcgi" -d db=pmc -d term=microscopy -d retmax=2

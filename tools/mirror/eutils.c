@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -269,7 +270,7 @@ esearch(struct mirror *m, const struct mirror_corpus *c, const struct mirror_req
 {
 	const char *term = mirror_arg(r, "term"), *mode = mirror_arg(r, "retmode");
 	const char *mind = mirror_arg(r, "mindate"), *maxd = mirror_arg(r, "maxdate");
-	const char *hist = mirror_arg(r, "usehistory");
+	const char *hist = mirror_arg(r, "usehistory"), *reld = mirror_arg(r, "reldate");
 	const char **found = NULL;
 	size_t nfound = 0;
 	struct idlist ids = { 0 };
@@ -305,6 +306,22 @@ esearch(struct mirror *m, const struct mirror_corpus *c, const struct mirror_req
 	if (mind && (norm_date(mind, 0, lo) < 0 || norm_date(maxd, 1, hi) < 0)) {
 		rc = xml_error(rep, "eSearchResult", ESEARCH_DTD, "Invalid date");
 		goto out;
+	}
+	if (mind == NULL && reld) {
+		int days;
+		time_t t;
+		struct tm tm;
+
+		if (wn_parse_int(reld, 0, 1000000, &days) < 0) {
+			rc = xml_error(rep, "eSearchResult", ESEARCH_DTD, "Invalid reldate");
+			goto out;
+		}
+		/* the last N days up to today: [today - N, today] */
+		t = time(NULL) - (time_t)days * 86400;
+		gmtime_r(&t, &tm);
+		strftime(lo, sizeof(lo), "%Y/%m/%d", &tm);
+		snprintf(hi, sizeof(hi), "9999/12/31");
+		mind = lo;
 	}
 	known = mirror_search_ids(c, term, &found, &nfound);
 	if (known < 0) {
