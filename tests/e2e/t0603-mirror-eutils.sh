@@ -27,6 +27,7 @@ head -n 2 "$T/body" | grep -q '^<!DOCTYPE eSearchResult PUBLIC "-//NLM//DTD esea
 grep -q '<eSearchResult><Count>10</Count><RetMax>4</RetMax><RetStart>0</RetStart><QueryKey>1</QueryKey><WebEnv>MCID_' "$T/body" ||
 	fail "esearch head: $(head -c 300 "$T/body")"
 webenv=$(sed -n 's/.*<WebEnv>\([^<]*\)<.*/\1/p' "$T/body")
+grep -qi '^x-ratelimit-limit: 3' "$T/hdr" || fail "no X-RateLimit-Limit header"
 ids >"$T/page1"
 [ "$(wc -l <"$T/page1")" -eq 4 ] || fail "first page has $(wc -l <"$T/page1") ids"
 ok "esearch: Count, RetMax, QueryKey, WebEnv, 4 ids"

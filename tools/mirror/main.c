@@ -215,9 +215,26 @@ fault_reply(const struct mirror_opts *o, enum mirror_fault_kind k, const struct 
 		if (eutils && (mirror_reply_header(rep, "X-RateLimit-Limit", "3") < 0 ||
 			       mirror_reply_header(rep, "X-RateLimit-Remaining", "0") < 0))
 			return -ENOMEM;
-		if (masto && (mirror_reply_header(rep, "X-RateLimit-Limit", "300") < 0 ||
-			      mirror_reply_header(rep, "X-RateLimit-Remaining", "0") < 0))
-			return -ENOMEM;
+		if (masto) {
+			char reset[32];
+
+			mirror_iso_date(time(NULL) + o->retry_after, reset);
+			if (mirror_reply_header(rep, "X-RateLimit-Limit", "300") < 0 ||
+			    mirror_reply_header(rep, "X-RateLimit-Remaining", "0") < 0 ||
+			    mirror_reply_header(rep, "X-RateLimit-Reset", reset) < 0)
+				return -ENOMEM;
+		}
+		if (bsky) {
+			char reset[24];
+
+			snprintf(reset, sizeof(reset), "%lld",
+				 (long long)time(NULL) + o->retry_after);
+			if (mirror_reply_header(rep, "ratelimit-limit", "3000") < 0 ||
+			    mirror_reply_header(rep, "ratelimit-remaining", "0") < 0 ||
+			    mirror_reply_header(rep, "ratelimit-reset", reset) < 0 ||
+			    mirror_reply_header(rep, "ratelimit-policy", "3000;w=300") < 0)
+				return -ENOMEM;
+		}
 		return 1;
 	}
 	if (k == MIRROR_F_503) {
@@ -296,8 +313,13 @@ route(struct mirror *m, const struct mirror_corpus *c, const struct mirror_req *
 	int rc;
 
 	rc = mirror_recorded(c, r, rep);
-	if (rc == 0)
+	if (rc == 0) {
 		rc = mirror_eutils(m, c, r, rep);
+		/* NCBI announces its limit on every reply */
+		if (rc > 0 && (mirror_reply_header(rep, "X-RateLimit-Limit", "3") < 0 ||
+			       mirror_reply_header(rep, "X-RateLimit-Remaining", "2") < 0))
+			rc = -ENOMEM;
+	}
 	if (rc == 0)
 		rc = mirror_social(c, r, rep);
 	if (rc == 0)
