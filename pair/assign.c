@@ -823,36 +823,117 @@ match_label(const char *raw, const struct lab *labs, size_t nlabs)
 	return nfold == 1 ? hit : -1;
 }
 
-/* Positional labels: order the panels by their centres along the axis. */
+/*
+ * Group the panels into bands along an axis (0: columns, by x; 1: rows, by y):
+ * panels whose extents overlap by more than a third of the smaller one share
+ * a band.  group[i] gets the band of panel i, bands numbered in order along
+ * the axis.  Returns the number of bands.
+ */
 static int
-assign_positions(const struct pair_panel *panels, size_t np,
-		 const struct lab *labs, size_t nl, int *idx)
+bands(const struct pair_panel *p, size_t np, int axis, int *group)
 {
-	int axis = -1, a;
+	int parent[PAIR_MAX_PANELS], root_rank[PAIR_MAX_PANELS];
 	size_t i, j;
+	int n = 0;
 
-	for (i = 0; i < nl; i++) {
-		if (labs[i].cls != CLS_POS)
-			return 0;
-		a = labs[i].val / 3;
-		if (axis >= 0 && a != axis)
-			return 0;
-		axis = a;
+	for (i = 0; i < np; i++)
+		parent[i] = (int)i;
+	for (i = 0; i < np; i++)
+		for (j = i + 1; j < np; j++) {
+			int a0 = axis ? p[i].y : p[i].x, a1 = a0 + (axis ? p[i].h : p[i].w);
+			int b0 = axis ? p[j].y : p[j].x, b1 = b0 + (axis ? p[j].h : p[j].w);
+			int ov = (a1 < b1 ? a1 : b1) - (a0 > b0 ? a0 : b0);
+			int small = a1 - a0 < b1 - b0 ? a1 - a0 : b1 - b0;
+			int ri = (int)i, rj = (int)j;
+
+			if (ov * 3 <= small)
+				continue;
+			while (parent[ri] != ri)
+				ri = parent[ri];
+			while (parent[rj] != rj)
+				rj = parent[rj];
+			if (ri != rj)
+				parent[ri > rj ? ri : rj] = ri < rj ? ri : rj;
+		}
+	/* rank the bands by their smallest start along the axis */
+	for (i = 0; i < np; i++)
+		root_rank[i] = -1;
+	for (;;) {
+		int best = -1, bstart = 0;
+
+		for (i = 0; i < np; i++) {
+			int r = (int)i, st = axis ? p[i].y : p[i].x;
+
+			while (parent[r] != r)
+				r = parent[r];
+			if (root_rank[r] >= 0)
+				continue;
+			if (best < 0 || st < bstart) {
+				best = r;
+				bstart = st;
+			}
+		}
+		if (best < 0)
+			break;
+		root_rank[best] = n++;
 	}
 	for (i = 0; i < np; i++) {
-		int ci = axis ? 2 * panels[i].y + panels[i].h : 2 * panels[i].x + panels[i].w;
-		size_t rank = 0;
+		int r = (int)i;
 
-		for (j = 0; j < np; j++) {
-			int cj = axis ? 2 * panels[j].y + panels[j].h :
-				 2 * panels[j].x + panels[j].w;
-
-			if (cj < ci || (cj == ci && j < i))
-				rank++;
-		}
-		idx[i] = (int)rank;
+		while (parent[r] != r)
+			r = parent[r];
+		group[i] = root_rank[r];
 	}
-	return 1;
+	return n;
+}
+
+/*
+ * Unlabelled panels and nl caption labels: one label per panel in reading
+ * order when the counts agree, else one per row or per column when those
+ * count right (a panel "B" made of several plots).  Position labels ("left",
+ * "top") follow the geometry.  Returns 1 if idx was filled.
+ */
+static int
+assign_unlabelled(const struct pair_panel *panels, size_t np,
+		  const struct lab *labs, size_t nl, int *idx)
+{
+	int axis = -1, a, grp[PAIR_MAX_PANELS];
+	size_t i;
+
+	for (i = 0; i < nl; i++) {
+		if (labs[i].cls != CLS_POS) {
+			axis = -1;
+			break;
+		}
+		a = labs[i].val / 3;
+		if (i > 0 && a != axis) {
+			axis = -1;
+			break;
+		}
+		axis = a;
+	}
+	if (axis >= 0) {
+		if ((size_t)bands(panels, np, axis, grp) != nl)
+			return 0;
+		for (i = 0; i < np; i++)
+			idx[i] = grp[i];
+		return 1;
+	}
+	if (np == nl) {
+		for (i = 0; i < np; i++)
+			idx[i] = (int)i;
+		return 1;
+	}
+	if (np < nl)
+		return 0;
+	for (a = 1; a >= 0; a--) {
+		if ((size_t)bands(panels, np, a, grp) != nl)
+			continue;
+		for (i = 0; i < np; i++)
+			idx[i] = grp[i];
+		return 1;
+	}
+	return 0;
 }
 
 int
@@ -907,11 +988,8 @@ pair_assign(const char *caption, const struct pair_sub *subs, size_t nsubs,
 		}
 		if (nmatched == 0) {
 			/* nothing read, or nothing that matches: reading order */
-			if (npanels != nlabs)
+			if (!assign_unlabelled(panels, npanels, labs, nlabs, idx))
 				whole = 1;
-			else if (!assign_positions(panels, npanels, labs, nlabs, idx))
-				for (i = 0; i < npanels; i++)
-					idx[i] = (int)i;
 		} else {
 			/* fill runs of unlabelled panels between labelled ones */
 			int mono = 1, prev = -1;
