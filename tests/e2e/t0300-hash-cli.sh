@@ -3,6 +3,9 @@
 # man page, JSON output (golden), input order with threads, paths on stdin,
 # -z, the text form, unreadable files and --max-errors, a broken pipe.
 . "$TESTLIB"
+# Debian's python3 (numpy, PIL), not whatever python3 comes first on PATH
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
 H=$TESTDATA/hash
 
 check_help winnow-hash
@@ -35,7 +38,7 @@ encoda_elife-46472-v3_fig7-grey.jpg cp_Tumor_30-2A1f.jpg skimage_microaneurysms.
 expect 0 winnow-hash --json -j 1 $FILES
 golden hash-fast.jsonl
 cp "$T/out" "$T/j1"
-python3 - "$T/j1" <<'PY' || fail "JSON objects lack the contract's fields"
+"$PY" - "$T/j1" <<'PY' || fail "JSON objects lack the contract's fields"
 import json, re, sys
 n = 0
 for line in open(sys.argv[1]):
@@ -86,7 +89,7 @@ printf 'not an image' >"$T/bad.jpg"
 head -c 3000 bridge-1-original.jpg >"$T/truncated.jpg"
 expect 0 winnow-hash --json pydicom_MR_small.png "$T/missing.png" "$T/bad.jpg" "$T/truncated.jpg" skimage_cell.png
 [ "$(wc -l <"$T/out")" -eq 5 ] || fail "expected 5 objects"
-python3 - "$T/out" <<'PY' || fail "error objects are wrong"
+"$PY" - "$T/out" <<'PY' || fail "error objects are wrong"
 import json, sys
 o = [json.loads(l) for l in open(sys.argv[1])]
 assert "pdq" in o[0] and "error" not in o[0]
@@ -102,7 +105,7 @@ expect 1 winnow-hash --json --max-errors 2 "$T/missing.png" "$T/bad.jpg" "$T/tru
 expect 0 winnow-hash --json --max-errors 3 "$T/missing.png" "$T/bad.jpg" "$T/truncated.jpg"
 
 # a decompression bomb is refused from its header
-python3 - "$T/bomb.png" <<'PY'
+"$PY" - "$T/bomb.png" <<'PY'
 import struct, sys, zlib
 def chunk(t, d):
     return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)

@@ -4,6 +4,9 @@
 # Debian's Pillow 9.4) and PDQ the full-resolution values, bridge-1-original
 # being the published Java reference vector.
 . "$TESTLIB"
+# Debian's python3 (numpy, PIL), not whatever python3 comes first on PATH
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
 H=$TESTDATA/hash
 cd "$H" || fail "no $H"
 

@@ -4,12 +4,15 @@
 # images, the bridge-mods within PDQ's match threshold.  Skipped when the
 # shared data or Python's numpy is not there.
 . "$TESTLIB"
+# Debian's python3 (numpy, PIL), not whatever python3 comes first on PATH
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
 CONF=$SHARED_DATA/conformance/pdq
 EVAL=$SOURCE_ROOT/../shared/tools/eval/pdq_conformance.py
 [ -d "$CONF/data" ] && [ -f "$EVAL" ] || { echo "skip: no shared PDQ conformance data"; exit 77; }
-python3 -c 'import numpy, PIL' 2>/dev/null || { echo "skip: no numpy/PIL"; exit 77; }
+"$PY" -c 'import numpy, PIL' 2>/dev/null || { echo "skip: no numpy/PIL"; exit 77; }
 
-expect 0 python3 "$EVAL" --bin "$BUILD_ROOT/dedup"
+expect 0 "$PY" "$EVAL" --bin "$BUILD_ROOT/dedup"
 cat "$T/out"
 grep -q 'winnow-hash PASS' "$T/out" || fail "conformance"
 ok "pdq_conformance.py passes (fast mode)"
@@ -19,7 +22,7 @@ cd "$CONF/data/reg-test-input/dih" || fail "no dih/"
 expect 0 winnow-hash --compat bridge-1-original.jpg bridge-2-rotate-90.jpg bridge-3-rotate-180.jpg \
 	bridge-4-rotate-270.jpg bridge-5-flipx.jpg bridge-6-flipy.jpg bridge-7-flip-plus-1.jpg \
 	bridge-8-flip-minus-1.jpg
-python3 - "$T/out" "$CONF/cpp/bin/README.md" <<'PY' || fail "compat distances"
+"$PY" - "$T/out" "$CONF/cpp/bin/README.md" <<'PY' || fail "compat distances"
 import re, sys
 ref = {}
 for line in open(sys.argv[2]):

@@ -3,6 +3,9 @@
 # than the tool (78), and kill -9 in the middle of a run: what was committed
 # stays, and a rerun completes the rest with no duplicate rows.
 . "$TESTLIB"
+# Debian's python3 (numpy, PIL), not whatever python3 comes first on PATH
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
 H=$TESTDATA/hash
 STORE=$T/w-store
 
