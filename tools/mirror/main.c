@@ -323,6 +323,8 @@ route(struct mirror *m, const struct mirror_corpus *c, const struct mirror_req *
 	if (rc == 0)
 		rc = mirror_social(c, r, rep);
 	if (rc == 0)
+		rc = mirror_oa(c, r, rep);
+	if (rc == 0)
 		rc = mirror_s3(c, r, rep);
 	return rc;
 }

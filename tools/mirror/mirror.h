@@ -219,6 +219,8 @@ int mirror_eutils(struct mirror *m, const struct mirror_corpus *c,
 		  const struct mirror_req *r, struct mirror_reply *rep);
 int mirror_social(const struct mirror_corpus *c, const struct mirror_req *r,
 		  struct mirror_reply *rep);
+int mirror_oa(const struct mirror_corpus *c, const struct mirror_req *r,
+	      struct mirror_reply *rep);
 int mirror_recorded(const struct mirror_corpus *c, const struct mirror_req *r,
 		    struct mirror_reply *rep);
 

@@ -1,6 +1,7 @@
 /*
  * recorded.c: replies recorded in recorded/index.tsv, keyed by method, path and
- * normalised query ("*" matches any query).  They are looked up before the generated services, so a
+ * normalised query ("*" matches any query; a path ending in "*" matches
+ * every path it begins).  They are looked up before the generated services, so a
  * scenario can replace any reply (an <ERROR> inside a 200, malformed XML, ...).
  */
 #include <errno.h>
@@ -58,7 +59,12 @@ mirror_recorded(const struct mirror_corpus *c, const struct mirror_req *r,
 	for (size_t i = 0; i < c->nrecs; i++) {
 		const struct mirror_rec *rec = &c->recs[i];
 
-		if (strcmp(rec->method, method) != 0 || strcmp(rec->path, r->path) != 0 ||
+		size_t plen = strlen(rec->path);
+		int pmatch = plen && rec->path[plen - 1] == '*'
+			? strncmp(rec->path, r->path, plen - 1) == 0
+			: strcmp(rec->path, r->path) == 0;
+
+		if (strcmp(rec->method, method) != 0 || !pmatch ||
 		    (strcmp(rec->query, "*") != 0 && strcmp(rec->query, r->norm) != 0))
 			continue;
 		if (rec->body) {

@@ -58,7 +58,6 @@ mirror_xml_escape(struct wn_buf *b, const char *s)
 		case '<': rep = "&lt;"; break;
 		case '>': rep = "&gt;"; break;
 		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&apos;"; break;
 		default: break;
 		}
 		if (rep ? wn_buf_addstr(b, rep) < 0 : wn_buf_add(b, p, 1) < 0)
