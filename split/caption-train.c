@@ -806,6 +806,29 @@ caption_eval_main(int argc, char **argv)
 							&per[k]);
 		}
 	}
+	/* speed on one thread: all captions, repeated for about a second */
+	{
+		double t0 = wn_now(), dt;
+		long ncap = 0, nchar = 0;
+
+		do {
+			for (i = 0; i < d.n; i++) {
+				struct caption_split s = { 0 };
+
+				if (caption_split_cp(m, d.v[i].cp, d.v[i].ncp, NULL,
+						NULL, &s) == 0) {
+					ncap++;
+					nchar += (long)d.v[i].ncp;
+				}
+				caption_split_release(&s);
+			}
+			dt = wn_now() - t0;
+		} while (dt < 1.0 && d.n > 0);
+		if (ncap > 0)
+			printf("speed: %.0f captions/s on one thread (%.0f characters "
+					"each on average)\n", (double)ncap / dt,
+					(double)nchar / (double)ncap);
+	}
 	dataset_release(&d);
 	return wn_finish_stdout(EX_OK);
 }

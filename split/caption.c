@@ -1056,6 +1056,7 @@ enum {
 	F_S_BACK, F_S_CLS, F_S_TYPE, F_S_NEXT_SAME, F_S_JUMPSIZE,
 	F_SENT_HAS_MARK, F_LATE_LETTER, F_SINGLE_CAND,
 	F_AHEAD_NEXT, F_AHEAD_RUN, F_AHEAD_SAME_TYPE,
+	F_X_MID_PREFIX, F_X_POSTFIX, F_X_START, F_X_GROUP_MID,
 	F_COUNT
 };
 
@@ -1094,6 +1095,27 @@ struct ctx {
 	int style[CAPTION_NTYPES];	/* boundary-positioned candidates per type */
 };
 
+/* Marker style family: "(A)" and "(A) and (B)" are one style. */
+static int
+family(int type)
+{
+	switch (type) {
+	case CAPTION_T_PAREN:
+	case CAPTION_T_PAREN_JOIN:
+		return 0;
+	case CAPTION_T_HALF:
+		return 1;
+	case CAPTION_T_BARE:
+	case CAPTION_T_BARE_COMMA:
+	case CAPTION_T_BARE_COLON:
+		return 2;
+	case CAPTION_T_POS_PAREN:
+		return 3;
+	default:
+		return 4;
+	}
+}
+
 /* Later candidates that continue the sequence from c (A, then B, then C). */
 static void
 lookahead(const struct caption_cand *v, size_t n, size_t i, double *f)
@@ -1107,7 +1129,7 @@ lookahead(const struct caption_cand *v, size_t n, size_t i, double *f)
 	for (j = i + 1; j < n && j < i + 64; j++) {
 		if (v[j].cls != c->cls || v[j].first != want)
 			continue;
-		if (run == 0 && v[j].type == c->type)
+		if (run == 0 && family(v[j].type) == family(c->type))
 			same = 1;
 		run++;
 		want = v[j].last + 1;
@@ -1259,11 +1281,11 @@ features(const struct ctx *x, const struct caption_cand *c,
 				(c->first - st->last_max - 1) / 5.0;
 		} else
 			f[F_S_BACK] = 1;
-		if (f[F_S_NEXT] && c->type == st->last_type)
+		if (f[F_S_NEXT] && family(c->type) == family(st->last_type))
 			f[F_S_NEXT_SAME] = 1;
 		if (c->cls != st->first_cls)
 			f[F_S_CLS] = 1;
-		if (c->type != st->first_type)
+		if (family(c->type) != family(st->first_type))
 			f[F_S_TYPE] = 1;
 	}
 	if (st->nacc > 0 && c->start < n && x->sent_of[c->start] ==
@@ -1273,6 +1295,24 @@ features(const struct ctx *x, const struct caption_cand *c,
 			c->first >= 12 && st->nacc == 0)
 		f[F_LATE_LETTER] = 1;
 	f[F_SINGLE_CAND] = ncands == 1;
+
+	/* conjunctions: the shapes of list items, postfix labels, starts */
+	{
+		int before_list = f[F_P_FUNC] > 0 || f[F_P_COMMA] > 0 ||
+			f[F_P_SEMI] > 0 || f[F_P_COLON] > 0;
+		int content_next = f[F_N_LOWER] > 0 || f[F_N_UPPER] > 0 ||
+			f[F_N_DIGIT] > 0 || f[F_N_NONASCII] > 0;
+		int closing_next = f[F_N_FUNC] > 0 || f[F_N_COMMA] > 0 ||
+			f[F_N_PERIOD] > 0 || f[F_N_SEMI] > 0 ||
+			f[F_N_CLOSE] > 0 || f[F_N_END] > 0;
+
+		f[F_X_MID_PREFIX] = before_list && content_next;
+		f[F_X_POSTFIX] = f[F_P_CONTENT] > 0 && closing_next;
+		f[F_X_START] = (f[F_P_START] > 0 || f[F_P_SENT] > 0) &&
+			content_next;
+		f[F_X_GROUP_MID] = f[F_S_GROUP] > 0 && before_list &&
+			content_next;
+	}
 }
 
 static double
@@ -1336,6 +1376,36 @@ seq_accept(struct seqstate *st, const struct ctx *x,
 
 /* -------------------------------------------------------------- decoding */
 
+/*
+ * Mean log-odds of the chain that starts at v[i] and continues its sequence
+ * ("(A)", then the next "(B)", ...), each member scored with the chain
+ * before it accepted; 0 when no later candidate continues it.  The first
+ * marker of a caption has no sequence to lean on: its chain speaks for it.
+ */
+static double
+chain_score(const struct ctx *x, const struct caption_cand *v, size_t n,
+		size_t i, const double *w, const struct seqstate *st0)
+{
+	struct seqstate st = *st0;
+	double f[CAPTION_NFEAT], sum = 0;
+	size_t j;
+	int len = 0;
+
+	if (v[i].cls < 0 || v[i].cls == CAPTION_C_POS || v[i].first < 0)
+		return 0;
+	for (j = i; j < n && len < 32; j++) {
+		if (j > i && (v[j].cls != v[i].cls ||
+				v[j].first != st.last_max + 1))
+			continue;
+		features(x, &v[j], &st, (int)n, f);
+		lookahead(v, n, j, f);
+		sum += dot(w, f);
+		seq_accept(&st, x, &v[j]);
+		len++;
+	}
+	return len >= 2 ? sum / len : 0;
+}
+
 static int
 decode(const struct ctx *x, struct caption_cand *v, size_t n,
 		const double *w, int pass, caption_oracle_fn oracle, void *octx)
@@ -1362,7 +1432,10 @@ decode(const struct ctx *x, struct caption_cand *v, size_t n,
 		if (oracle != NULL)
 			yes = oracle(octx, c, f);
 		else
-			yes = c->p > 0.5;
+			yes = c->p > 0.5 || (c->p > (st.nacc == 0 ? 0.1 : 0.3) &&
+					(st.nacc == 0 || f[F_S_NEXT] > 0 ||
+					 f[F_S_GROUP] > 0) &&
+					chain_score(x, v, n, i, w, &st) > 0);
 		if (!yes)
 			continue;
 		c->accepted = pass + 1;
@@ -1508,10 +1581,11 @@ span_push(struct spans *s, int start, int end, const struct caption_cand *c,
 static const char *const closing_starts[] = { "scale bar", "scale bars",
 	"scale:", "bar =", "bars =", "bar,", "bars,", "bars:", "bar:",
 	"bar represents", "bars represent", "bar indicates", "bars indicate",
-	"see also", "see supplementary", "see figure", "additional ",
+	"see also", "see supplementary", "see figure", "additional details",
+	"additional information",
 	"abbreviations", "abbreviation", "data are", "data represent",
 	"data shown", "values are", "results are", "error bars", "presented are",
-	"electron dose", "all data", "all images", "all panels", "in all panels",
+	"electron dose", "all images", "all panels", "in all panels",
 	"for all panels", "note:", "source data", "asterisk", "asterisks",
 	"arrowhead", "arrowheads", "images are representative",
 	"micrographs are representative", "magnification", "original magnification",
@@ -1534,8 +1608,8 @@ closing_start(const uint32_t *cp, int s, int e)
 		if (strncmp(buf, closing_starts[a], strlen(closing_starts[a])) == 0)
 			return 1;
 	/* glossary: "AACT, acetyl-CoA ...;" "CI: confidence interval." */
-	for (k = s; k < e && !is_space(cp[k]) && cp[k] != ',' && cp[k] != ':';
-			k++)
+	for (k = s; k < e && !is_space(cp[k]) && cp[k] != ':' &&
+			!(cp[k] == ',' && k + 1 < e && is_space(cp[k + 1])); k++)
 		if (is_upper(cp[k]))
 			upper++;
 	if (upper >= 2 && k - s >= 2 && k < e && (cp[k] == ',' || cp[k] == ':')) {
@@ -1596,6 +1670,45 @@ closing_block(const struct ctx *x, int from)
 	return x->n;
 }
 
+/* Does the text before position i end in a word that leads into a list? */
+static int
+lead_in(const uint32_t *cp, int i)
+{
+	char w[24];
+	int p = i - 1;
+
+	while (p >= 0 && is_space(cp[p]))
+		p--;
+	if (p < 0)
+		return 0;
+	if (cp[p] == ':' || cp[p] == ',' || cp[p] == ';' || is_dash(cp[p]))
+		return 1;
+	if (prev_word(cp, i, w, sizeof(w), NULL) == 0)
+		return 0;
+	return word_in(w, func_words, NELEM(func_words)) ||
+		strcmp(w, "showing") == 0 ||
+		strcmp(w, "depicting") == 0 || strcmp(w, "comparing") == 0;
+}
+
+/* Are the labels of the markers in the sentence at s, from i on, all
+   labels of the group header g? */
+static int
+covered(const struct caption_cand *g, struct caption_cand **m, int i, int k,
+		const struct ctx *x, int s)
+{
+	int j, a, b;
+
+	for (j = i; j < k && x->sent_of[m[j]->start] == s; j++)
+		for (a = 0; a < m[j]->nlabels; a++) {
+			for (b = 0; b < g->nlabels; b++)
+				if (strcmp(m[j]->labels[a], g->labels[b]) == 0)
+					break;
+			if (b == g->nlabels)
+				return 0;
+		}
+	return 1;
+}
+
 static int
 build_prefix(const struct ctx *x, struct caption_cand **m, int k,
 		struct spans *subs, struct spans *shared)
@@ -1621,8 +1734,17 @@ build_prefix(const struct ctx *x, struct caption_cand **m, int k,
 		for (j = s; j < m[i]->start; j++)
 			if (is_word(x->cp[j]))
 				break;
-		if (j < m[i]->start)
-			hstart[i] = s;
+		if (j >= m[i]->start)
+			continue;
+		/* "... images of (A)", "... for: (A)": the head leads into the
+		   markers; "... shown (I-L) Representative" is a missing period */
+		if (!lead_in(x->cp, m[i]->start))
+			continue;
+		/* the text still belongs to a group header that covers these */
+		if (i > 0 && m[i - 1]->nlabels > 1 && covered(m[i - 1], m, i, k,
+				x, s))
+			continue;
+		hstart[i] = s;
 	}
 	for (i = 0; i < k && rc >= 0; i++) {
 		int start = m[i]->start, end;
@@ -1724,15 +1846,7 @@ build_postfix(const struct ctx *x, struct caption_cand **m, int k,
 			/* the last one runs to the end of its sentence */
 			for (j = m[i]->end; j < x->n && !x->sent[j]; j++)
 				;
-			end = j;
-			if (end < x->n) {
-				int cl = closing_block(x, end - 1);
-
-				if (cl > end) {
-					/* sentences before the closing block stay */
-					end = cl;
-				}
-			}
+			end = j;	/* what follows applies to all */
 		}
 		if (rc >= 0)
 			rc = span_push(subs, start, end, m[i], x->cp);
