@@ -222,7 +222,7 @@ package(const struct mirror_corpus *c, const struct mirror_req *r,
 
 	wn_buf_init(&b, MAX_PKG);
 	wn_buf_init(&prefix, 0);
-	if (strncmp(file, "PMC", 3) != 0 || strlen(file) > 40 ||
+	if (strncmp(file, "PMC", 3) != 0 || strlen(file) > 40 || strlen(file) < 11 ||
 	    strcmp(file + strlen(file) - 7, ".tar.gz") != 0)
 		goto notfound;
 	snprintf(pmcid, sizeof(pmcid), "%.*s", (int)(strlen(file) - 7), file);
