@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -60,6 +61,21 @@ dataset_release(struct dataset *d)
 	}
 	free(d->v);
 	memset(d, 0, sizeof(*d));
+}
+
+/*
+ * A default path (relative to the source tree) as given when it exists from
+ * the current directory, else under $SOURCE_ROOT; *buf holds the result.
+ */
+static const char *
+default_path(const char *rel, char *buf, size_t size)
+{
+	const char *root = getenv("SOURCE_ROOT");
+
+	if (access(rel, F_OK) == 0 || root == NULL || *root == '\0')
+		return rel;
+	snprintf(buf, size, "%s/%s", root, rel);
+	return buf;
 }
 
 /* Held-back part: fixed by the figure id alone. */
@@ -433,8 +449,10 @@ caption_train_main(int argc, char **argv)
 		{ "help",   no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *data = DEFAULT_DATA, *outp = DEFAULT_OUT;
-	const char *extra = DEFAULT_EXTRA;
+	char b1[4096], b2[4096], b3[4096];
+	const char *data = default_path(DEFAULT_DATA, b1, sizeof(b1));
+	const char *extra = default_path(DEFAULT_EXTRA, b2, sizeof(b2));
+	const char *outp = default_path(DEFAULT_OUT, b3, sizeof(b3));
 	struct dataset d = { 0 };
 	struct examples ex[2] = { { 0 } }, hx[2] = { { 0 } };
 	struct caption_model m;
@@ -715,7 +733,9 @@ caption_eval_main(int argc, char **argv)
 		{ "help",    no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *data = DEFAULT_DATA, *model_path = NULL;
+	char b1[4096];
+	const char *data = default_path(DEFAULT_DATA, b1, sizeof(b1));
+	const char *model_path = NULL;
 	struct caption_model mm;
 	const struct caption_model *m = NULL;
 	struct dataset d = { 0 };
@@ -830,5 +850,8 @@ caption_eval_main(int argc, char **argv)
 					(double)nchar / (double)ncap);
 	}
 	dataset_release(&d);
-	return wn_finish_stdout(EX_OK);
+	/* stdout stays open: winnow-train closes it */
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return errno == EPIPE ? EX_OK : EX_IOERR;
+	return EX_OK;
 }
