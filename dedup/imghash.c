@@ -244,67 +244,98 @@ out:
 /*
  * Weights of an exact area resize along one axis, in integer units: input
  * pixel j covers [j * out, (j + 1) * out), output i covers [i * in,
- * (i + 1) * in); the weight is the overlap divided by in.
+ * (i + 1) * in); the weight is the overlap divided by in.  For each output
+ * index: first input index, count, and the weights at [i * ksize].
  */
-static void
-area_axis(int in, int out, int i, int *ret_first, int *ret_last)
+static int
+area_coeffs(int in, int out, int *ret_ksize, int **ret_bounds, double **ret_w)
 {
-	int64_t lo = (int64_t)i * in, hi = (int64_t)(i + 1) * in;
+	int ksize = (in + out - 1) / out + 1;
+	int *bounds = malloc(sizeof(int) * 2 * (size_t)out);
+	double *w = calloc((size_t)out * ksize, sizeof(double));
+	int i, j;
 
-	*ret_first = (int)(lo / out);
-	*ret_last = (int)((hi + out - 1) / out);	/* exclusive */
-	if (*ret_last > in)
-		*ret_last = in;
-}
+	if (bounds == NULL || w == NULL) {
+		free(bounds);
+		free(w);
+		return -ENOMEM;
+	}
+	for (i = 0; i < out; i++) {
+		int64_t lo = (int64_t)i * in, hi = (int64_t)(i + 1) * in;
+		int first = (int)(lo / out);
+		int last = (int)((hi + out - 1) / out);
 
-static double
-area_weight(int in, int out, int i, int j)
-{
-	int64_t lo = (int64_t)i * in, hi = (int64_t)(i + 1) * in;
-	int64_t a = (int64_t)j * out, b = (int64_t)(j + 1) * out;
-	int64_t s = lo > a ? lo : a, e = hi < b ? hi : b;
+		if (last > in)
+			last = in;
+		if (last - first > ksize)	/* cannot happen */
+			last = first + ksize;
+		for (j = first; j < last; j++) {
+			int64_t a = (int64_t)j * out, b = (int64_t)(j + 1) * out;
+			int64_t st = lo > a ? lo : a, e = hi < b ? hi : b;
 
-	return e > s ? (double)(e - s) / in : 0.0;
+			w[(size_t)i * ksize + (j - first)] = e > st ? (double)(e - st) / in : 0.0;
+		}
+		bounds[2 * i] = first;
+		bounds[2 * i + 1] = last - first;
+	}
+	*ret_ksize = ksize;
+	*ret_bounds = bounds;
+	*ret_w = w;
+	return 0;
 }
 
 int
 imghash_resize_area(const uint8_t *in, int w, int h, double *out,
 		    int out_w, int out_h)
 {
-	double *tmp;
-	int x, y, j, first, last;
+	double *tmp = NULL, *wx = NULL, *wy = NULL;
+	int *bx = NULL, *by = NULL;
+	int kx = 0, ky = 0, x, y, j, rc;
 
 	if (in == NULL || out == NULL || w <= 0 || h <= 0 || out_w <= 0 ||
 	    out_h <= 0 || w > IMGHASH_MAX_SIDE || h > IMGHASH_MAX_SIDE ||
 	    out_w > IMGHASH_MAX_SIDE || out_h > IMGHASH_MAX_SIDE)
 		return -EINVAL;
+	if ((rc = area_coeffs(w, out_w, &kx, &bx, &wx)) < 0 ||
+	    (rc = area_coeffs(h, out_h, &ky, &by, &wy)) < 0)
+		goto out;
 	tmp = malloc(sizeof(double) * (size_t)out_w * h);
-	if (tmp == NULL)
-		return -ENOMEM;
-	for (x = 0; x < out_w; x++) {
-		area_axis(w, out_w, x, &first, &last);
-		for (y = 0; y < h; y++) {
-			const uint8_t *row = in + (size_t)y * w;
+	if (tmp == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (y = 0; y < h; y++) {
+		const uint8_t *row = in + (size_t)y * w;
+
+		for (x = 0; x < out_w; x++) {
+			const double *k = wx + (size_t)x * kx;
+			const uint8_t *p = row + bx[2 * x];
 			double s = 0.0;
 
-			for (j = first; j < last; j++)
-				s += row[j] * area_weight(w, out_w, x, j);
+			for (j = 0; j < bx[2 * x + 1]; j++)
+				s += p[j] * k[j];
 			tmp[(size_t)y * out_w + x] = s;
 		}
 	}
 	for (y = 0; y < out_h; y++) {
-		area_axis(h, out_h, y, &first, &last);
+		const double *k = wy + (size_t)y * ky;
+
 		for (x = 0; x < out_w; x++) {
 			double s = 0.0;
 
-			for (j = first; j < last; j++)
-				s += tmp[(size_t)j * out_w + x] *
-				     area_weight(h, out_h, y, j);
+			for (j = 0; j < by[2 * y + 1]; j++)
+				s += tmp[(size_t)(by[2 * y] + j) * out_w + x] * k[j];
 			out[(size_t)y * out_w + x] = s;
 		}
 	}
+	rc = 0;
+out:
 	free(tmp);
-	return 0;
+	free(wx);
+	free(wy);
+	free(bx);
+	free(by);
+	return rc;
 }
 
 static int
