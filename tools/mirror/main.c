@@ -715,7 +715,10 @@ main(int argc, char *argv[])
 		case 'q': verbosity = 0; break;
 		case 'v': verbosity++; break;
 		case 'h': return wn_finish_stdout(wn_print_help(help));
-		case 'V': wn_print_version(); return wn_finish_stdout(EX_OK);
+		case 'V':
+			wn_print_version();
+			printf("libmicrohttpd %s\n", MHD_get_version());
+			return wn_finish_stdout(EX_OK);
 		case 'p':
 			if (wn_parse_int(optarg, 0, 65535, &o.port) < 0)
 				return wn_usage_error("invalid --port '%s'", optarg);
