@@ -1013,6 +1013,11 @@ pair_assign(const char *caption, const struct pair_sub *subs, size_t nsubs,
 					j++;
 				lo = i > 0 ? idx[i - 1] : -1;
 				hi = j < npanels ? idx[j] : (int)nlabs;
+				/* a label was read but is not the caption's: keep it
+				   unlabelled rather than guess */
+				for (size_t k = i; k < j; k++)
+					if (panels[k].label[0] != '\0')
+						lo = hi;
 				if ((size_t)(hi - lo - 1) == j - i)
 					for (size_t k = i; k < j; k++)
 						idx[k] = lo + 1 + (int)(k - i);

@@ -286,6 +286,12 @@ test_assign_gaps(void)
 	CU_ASSERT_STRING_EQUAL(r.v[1].labels[0], "B");
 	CU_ASSERT_EQUAL(r.v[1].status, PAIR_OK);
 	pair_result_release(&r);
+	/* read as "D", which the caption does not have: not guessed */
+	set_panel(&p[1], 110, 0, 100, 100, "D");
+	CU_ASSERT_EQUAL_FATAL(pair_assign(cap3, s, 5, p, 3, 320, 100, &r), 0);
+	CU_ASSERT_EQUAL(r.v[1].status, PAIR_UNLABELED);
+	CU_ASSERT_EQUAL(r.v[0].status, PAIR_OK);
+	pair_result_release(&r);
 }
 
 static void
