@@ -805,6 +805,29 @@ find_candidates(const uint32_t *cp, int n, struct cands *cs)
 				continue;
 			}
 		}
+		/* "Panel A: Text", "Panels B and C show ..." at a sentence start */
+		if (after_boundary(cp, i) && ((m = match_word(cp, i, n, "panel")) > 0 ||
+				(m = match_word(cp, i, n, "panels")) > 0)) {
+			k = skip_spaces(cp, i + m, n);
+			memset(&c, 0, sizeof(c));
+			j = k > i + m ? parse_label_list(cp, k, n, 1, 8, &c, &range) : -1;
+			if (j > 0 && c.cls != CAPTION_C_DIGIT) {
+				if (j + 1 < n && (cp[j] == ':' || cp[j] == ',' ||
+						cp[j] == '.') && is_space(cp[j + 1])) {
+					c.type = CAPTION_T_BARE_COLON;
+					c.end = j + 1;
+				} else {
+					c.type = CAPTION_T_BARE;
+					c.end = j;
+				}
+				c.start = i;
+				rc = cands_push(cs, &c);
+				if (rc < 0)
+					return rc;
+				i = c.end - 1;
+				continue;
+			}
+		}
 		/* half parenthesis: "a) Text" */
 		{
 			struct label l;
@@ -1753,8 +1776,14 @@ build_prefix(const struct ctx *x, struct caption_cand **m, int k,
 			struct caption_span head = { 0 };
 			int s = hstart[i];
 
-			for (j = i; j < k && x->sent_of[m[j]->start] == s; j++)
+			for (j = i; j < k && x->sent_of[m[j]->start] == s; j++) {
+				/* a restarted sequence is not introduced here */
+				if (j > i && m[j]->cls == m[j - 1]->cls &&
+						m[j]->first >= 0 &&
+						m[j]->first <= m[j - 1]->last)
+					break;
 				span_union(&head, m[j]);
+			}
 			if (i == 0 && same_labels(&head, &all)) {
 				rc = span_push(shared, 0, start, NULL, x->cp);
 			} else {
