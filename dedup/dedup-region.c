@@ -1,0 +1,375 @@
+/*
+ * dedup-region.c: trimmed multi-window thumbnail descriptors (see dedup-region.h).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dedup/dedup-region.h"
+#include "lib/img.h"
+#include "lib/log.h"
+#include "lib/banned.h"
+
+#define WORK_MAX_SIDE	512	/* descriptors are taken from at most this size */
+#define TRIM_TOL	12	/* grey levels a border pixel may differ from the corner */
+#define TRIM_MAX_FRAC	0.45	/* never trim more than this of a side per edge */
+
+static const double scales[DEDUP_REGION_SCALES] = { 0.95, 0.90, 0.85, 0.80 };
+static const int grid[DEDUP_REGION_SCALES] = { 3, 3, 5, 5 };
+
+/* Is line k (a row when row != 0, else a column) of the box uniform around bg? */
+static int
+line_uniform(const unsigned char *px, int w, int row, int k, int from, int to, int bg)
+{
+	int bad = 0, n = to - from, allow = n / 100;
+
+	for (int i = from; i < to; i++) {
+		int v = row ? px[(size_t)k * w + i] : px[(size_t)i * w + k];
+
+		if (v - bg > TRIM_TOL || bg - v > TRIM_TOL) {
+			if (++bad > allow)
+				return 0;
+		}
+	}
+	return 1;
+}
+
+static int
+median4(int a, int b, int c, int d)
+{
+	int v[4] = { a, b, c, d };
+
+	for (int i = 1; i < 4; i++)
+		for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			int t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	return (v[1] + v[2]) / 2;
+}
+
+/* Shrink the box [x0,x1) x [y0,y1) past uniform borders of the corner colour. */
+static void
+trim(const unsigned char *px, int w, int h, int *bx0, int *by0, int *bx1, int *by1)
+{
+	int x0 = *bx0, y0 = *by0, x1 = *bx1, y1 = *by1;
+
+	for (int pass = 0; pass < 2; pass++) {
+		int bg = median4(px[(size_t)y0 * w + x0], px[(size_t)y0 * w + x1 - 1],
+				 px[(size_t)(y1 - 1) * w + x0],
+				 px[(size_t)(y1 - 1) * w + x1 - 1]);
+		int maxx = (int)((x1 - x0) * TRIM_MAX_FRAC);
+		int maxy = (int)((y1 - y0) * TRIM_MAX_FRAC);
+		int t;
+
+		for (t = 0; t < maxy && line_uniform(px, w, 1, y0, x0, x1, bg); t++)
+			y0++;
+		for (t = 0; t < maxy && line_uniform(px, w, 1, y1 - 1, x0, x1, bg); t++)
+			y1--;
+		for (t = 0; t < maxx && line_uniform(px, w, 0, x0, y0, y1, bg); t++)
+			x0++;
+		for (t = 0; t < maxx && line_uniform(px, w, 0, x1 - 1, y0, y1, bg); t++)
+			x1--;
+	}
+	*bx0 = x0;
+	*by0 = y0;
+	*bx1 = x1;
+	*by1 = y1;
+}
+
+/* Mean of the integral image sat ((w+1) x (h+1)) over [x0,x1) x [y0,y1). */
+static double
+box_mean(const double *sat, int w, int x0, int y0, int x1, int y1)
+{
+	size_t s = (size_t)w + 1;
+	double v = sat[(size_t)y1 * s + x1] - sat[(size_t)y0 * s + x1] -
+		   sat[(size_t)y1 * s + x0] + sat[(size_t)y0 * s + x0];
+
+	return v / ((double)(x1 - x0) * (y1 - y0));
+}
+
+static int
+iround(double v)
+{
+	return (int)floor(v + 0.5);
+}
+
+/* 16 x 16 cell means of window (x, y, ww, wh), centred and normalised; 0 if flat. */
+static int
+describe(const double *sat, int w, int h, double x, double y, double ww, double wh,
+	 float *out)
+{
+	double m = 0, ss = 0;
+
+	for (int i = 0; i < DEDUP_REGION_SIDE; i++) {
+		int y0 = iround(y + wh * i / DEDUP_REGION_SIDE);
+		int y1 = iround(y + wh * (i + 1) / DEDUP_REGION_SIDE);
+
+		if (y1 <= y0)
+			y1 = y0 + 1;
+		if (y1 > h) {
+			y1 = h;
+			y0 = h - 1 < y0 ? h - 1 : y0;
+		}
+		for (int j = 0; j < DEDUP_REGION_SIDE; j++) {
+			int x0 = iround(x + ww * j / DEDUP_REGION_SIDE);
+			int x1 = iround(x + ww * (j + 1) / DEDUP_REGION_SIDE);
+
+			if (x1 <= x0)
+				x1 = x0 + 1;
+			if (x1 > w) {
+				x1 = w;
+				x0 = w - 1 < x0 ? w - 1 : x0;
+			}
+			out[i * DEDUP_REGION_SIDE + j] =
+				(float)box_mean(sat, w, x0, y0, x1, y1);
+		}
+	}
+	for (int k = 0; k < DEDUP_REGION_DIM; k++)
+		m += out[k];
+	m /= DEDUP_REGION_DIM;
+	for (int k = 0; k < DEDUP_REGION_DIM; k++) {
+		out[k] = (float)(out[k] - m);
+		ss += (double)out[k] * out[k];
+	}
+	/* below ~1 grey level of spread the window is flat: no descriptor */
+	if (ss < DEDUP_REGION_DIM * 1.0) {
+		memset(out, 0, DEDUP_REGION_DIM * sizeof(float));
+		return 0;
+	}
+	ss = 1.0 / sqrt(ss);
+	for (int k = 0; k < DEDUP_REGION_DIM; k++)
+		out[k] = (float)(out[k] * ss);
+	return 1;
+}
+
+int
+dedup_region_from_grey(const unsigned char *px, int w, int h, float *ret_v,
+		       struct dedup_region_info *ret_info)
+{
+	struct dedup_region_info info = { .width = w, .height = h };
+	double *sat;
+	size_t s = (size_t)w + 1;
+	int x0 = 0, y0 = 0, x1 = w, y1 = h, n = 0;
+
+	if (w < 4 || h < 4) {
+		memset(ret_v, 0, sizeof(float) * DEDUP_REGION_DIM * DEDUP_REGION_WINDOWS);
+		info.flat = 1;
+		*ret_info = info;
+		return 0;
+	}
+	sat = calloc(s * ((size_t)h + 1), sizeof(double));
+	if (sat == NULL)
+		return -ENOMEM;
+	for (int y = 0; y < h; y++) {
+		double row = 0;
+
+		for (int x = 0; x < w; x++) {
+			row += px[(size_t)y * w + x];
+			sat[(size_t)(y + 1) * s + x + 1] = sat[(size_t)y * s + x + 1] + row;
+		}
+	}
+	trim(px, w, h, &x0, &y0, &x1, &y1);
+	info.content_w = x1 - x0;
+	info.content_h = y1 - y0;
+	if (!describe(sat, w, h, x0, y0, x1 - x0, y1 - y0, ret_v))
+		info.flat = 1;
+	n = 1;
+	for (int k = 0; k < DEDUP_REGION_SCALES; k++) {
+		double ww = (x1 - x0) * scales[k], wh = (y1 - y0) * scales[k];
+		double sx = (x1 - x0) - ww, sy = (y1 - y0) - wh;
+
+		int g = grid[k];
+
+		for (int py = 0; py < g; py++)
+			for (int pxi = 0; pxi < g; pxi++) {
+				describe(sat, w, h, x0 + sx * pxi / (g - 1),
+					 y0 + sy * py / (g - 1), ww, wh,
+					 ret_v + (size_t)n * DEDUP_REGION_DIM);
+				n++;
+			}
+	}
+	free(sat);
+	*ret_info = info;
+	return 0;
+}
+
+int
+dedup_region_compute(const char *path, float *ret_v, struct dedup_region_info *ret_info)
+{
+	return dedup_region_compute_box(path, 0, 0, 0, 0, ret_v, ret_info);
+}
+
+int
+dedup_region_compute_box(const char *path, int bx, int by, int bw, int bh, float *ret_v,
+			 struct dedup_region_info *ret_info)
+{
+	struct wn_img_opts o = { .channels = 1, .min_side = bw > 0 ? 0 : 256 };
+	struct wn_image img = { 0 }, small = { 0 };
+	const struct wn_image *use = &img;
+	int rc;
+
+	rc = wn_image_load_file(path, &o, &img);
+	if (rc < 0)
+		return rc;
+	if (bw > 0 && bh > 0) {
+		struct wn_image crop = { 0 };
+
+		rc = wn_image_crop(&img, bx, by, bw, bh, &crop);
+		if (rc < 0)
+			goto out;
+		wn_image_release(&img);
+		img = crop;
+		img.orig_width = img.width;
+		img.orig_height = img.height;
+	}
+	if (img.width > WORK_MAX_SIDE || img.height > WORK_MAX_SIDE) {
+		double f = (double)WORK_MAX_SIDE /
+			   (img.width > img.height ? img.width : img.height);
+		int nw = iround(img.width * f), nh = iround(img.height * f);
+
+		rc = wn_image_resize_area(&img, nw < 1 ? 1 : nw, nh < 1 ? 1 : nh, &small);
+		if (rc < 0)
+			goto out;
+		use = &small;
+	}
+	rc = dedup_region_from_grey(use->px, use->width, use->height, ret_v, ret_info);
+	if (rc < 0)
+		goto out;
+	/* report sizes in stored pixels */
+	{
+		double fx = (double)img.orig_width / use->width;
+		double fy = (double)img.orig_height / use->height;
+
+		ret_info->width = img.orig_width;
+		ret_info->height = img.orig_height;
+		ret_info->content_w = iround(ret_info->content_w * fx);
+		ret_info->content_h = iround(ret_info->content_h * fy);
+	}
+out:
+	wn_image_release(&small);
+	wn_image_release(&img);
+	return rc;
+}
+
+void
+dedup_region_dihedral(const float *in, int t, float *out)
+{
+	const int n = DEDUP_REGION_SIDE - 1;
+
+	for (int i = 0; i < DEDUP_REGION_SIDE; i++)
+		for (int j = 0; j < DEDUP_REGION_SIDE; j++) {
+			int si, sj;	/* source cell of output cell (i, j) */
+
+			switch (t) {
+			case 1: si = n - j; sj = i; break;	/* rot90 (counter-clockwise) */
+			case 2: si = n - i; sj = n - j; break;	/* rot180 */
+			case 3: si = j; sj = n - i; break;	/* rot270 */
+			case 4: si = n - i; sj = j; break;	/* flip top-bottom */
+			case 5: si = i; sj = n - j; break;	/* flip left-right */
+			case 6: si = j; sj = i; break;		/* transpose */
+			case 7: si = n - j; sj = n - i; break;	/* anti-transpose */
+			default: si = i; sj = j; break;
+			}
+			out[i * DEDUP_REGION_SIDE + j] = in[si * DEDUP_REGION_SIDE + sj];
+		}
+}
+
+static float
+dot(const float *a, const float *b)
+{
+	float d = 0;
+
+	for (int i = 0; i < DEDUP_REGION_DIM; i++)
+		d += a[i] * b[i];
+	return d;
+}
+
+float
+dedup_region_score(const float *a, const float *b)
+{
+	float best = -1, t[DEDUP_REGION_DIM];
+
+	for (int dir = 0; dir < 2; dir++) {
+		const float *whole = dir ? b : a, *win = dir ? a : b;
+
+		for (int k = dir; k < DEDUP_REGION_WINDOWS; k++) {
+			float d = dot(whole, win + (size_t)k * DEDUP_REGION_DIM);
+
+			best = d > best ? d : best;
+		}
+	}
+	for (int v = 1; v < 8; v++) {
+		float d;
+
+		dedup_region_dihedral(a, v, t);
+		d = dot(t, b);
+		best = d > best ? d : best;
+		dedup_region_dihedral(b, v, t);
+		d = dot(t, a);
+		best = d > best ? d : best;
+	}
+	for (int c = 0; c < 4; c++) {
+		size_t off = (size_t)DEDUP_REGION_CORNER(c) * DEDUP_REGION_DIM;
+		float d = dot(a + off, b + off);
+
+		best = d > best ? d : best;
+	}
+	return best;
+}
+
+void
+dedup_region_pack(const float *v, unsigned char *out)
+{
+	for (int w = 0; w < DEDUP_REGION_WINDOWS; w++) {
+		const float *r = v + (size_t)w * DEDUP_REGION_DIM;
+		float mx = 0, scale;
+		uint32_t bits;
+
+		for (int k = 0; k < DEDUP_REGION_DIM; k++)
+			mx = fabsf(r[k]) > mx ? fabsf(r[k]) : mx;
+		scale = mx / 127.0f;
+		memcpy(&bits, &scale, 4);
+		for (int b = 0; b < 4; b++)
+			*out++ = (unsigned char)(bits >> (8 * b));
+		for (int k = 0; k < DEDUP_REGION_DIM; k++) {
+			long q = scale > 0 ? lrintf(r[k] / scale) : 0;
+
+			*out++ = (unsigned char)(int8_t)(q > 127 ? 127 : q < -127 ? -127 : q);
+		}
+	}
+}
+
+int
+dedup_region_unpack(const unsigned char *in, size_t len, float *ret_v)
+{
+	if (len != DEDUP_REGION_PACKED)
+		return -WN_EFORMAT;
+	for (int w = 0; w < DEDUP_REGION_WINDOWS; w++) {
+		float *r = ret_v + (size_t)w * DEDUP_REGION_DIM;
+		uint32_t bits = (uint32_t)in[0] | (uint32_t)in[1] << 8 |
+				(uint32_t)in[2] << 16 | (uint32_t)in[3] << 24;
+		float scale;
+		double ss = 0;
+
+		memcpy(&scale, &bits, 4);
+		if (!isfinite(scale) || scale < 0)
+			return -WN_ECORRUPT;
+		in += 4;
+		for (int k = 0; k < DEDUP_REGION_DIM; k++) {
+			r[k] = (float)(int8_t)in[k] * scale;
+			ss += (double)r[k] * r[k];
+		}
+		in += DEDUP_REGION_DIM;
+		/* quantised: restore unit norm */
+		if (ss > 0) {
+			ss = 1.0 / sqrt(ss);
+			for (int k = 0; k < DEDUP_REGION_DIM; k++)
+				r[k] = (float)(r[k] * ss);
+		}
+	}
+	return 0;
+}

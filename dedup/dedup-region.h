@@ -1,0 +1,65 @@
+/*
+ * dedup-region.h: a small crop- and pad-tolerant image descriptor, for the edits
+ * that move every global hash to random distance (crops, borders, panel cut-outs).
+ *
+ * The image is decoded grey (DCT-downscaled), uniform borders are trimmed (a pad
+ * disappears), and 16 x 16 area means of windows of the content are taken: the whole
+ * content, then a 3 x 3 grid of positions at 95 and 90 % of each side and a 5 x 5 grid
+ * at 85 and 80 %.  Each window is mean-centred and L2-normalised, so a dot product is
+ * the Pearson correlation of two thumbnails.  Two items are compared by the best of:
+ * the whole of one against every window of the other (a crop of A is one of A's
+ * windows), the whole of one under the 8 rotations and flips against the whole of the
+ * other, and the four 80 % corner windows against the same corner of the other (an
+ * overlay in one corner leaves the opposite corner intact).
+ */
+#ifndef DEDUP_REGION_H
+#define DEDUP_REGION_H
+
+#include <stddef.h>
+
+#define DEDUP_REGION_SIDE	16
+#define DEDUP_REGION_DIM	(DEDUP_REGION_SIDE * DEDUP_REGION_SIDE)
+#define DEDUP_REGION_SCALES	4
+#define DEDUP_REGION_WINDOWS	(1 + 9 + 9 + 25 + 25)
+/* Indexes of the four corner windows at 80 %. */
+#define DEDUP_REGION_CORNER(c)	(44 + ((int[]){ 0, 4, 20, 24 })[c])
+
+struct dedup_region_info {
+	int width;		/* stored size of the image */
+	int height;
+	int content_w;		/* after trimming uniform borders, in stored pixels */
+	int content_h;
+	int flat;		/* the content has no structure: no descriptor */
+};
+
+/*
+ * Decode path and write DEDUP_REGION_WINDOWS descriptors (window 0 = the whole
+ * content) of DEDUP_REGION_DIM floats to ret_v.  Errors from the decoder.
+ */
+int dedup_region_compute(const char *path, float *ret_v, struct dedup_region_info *ret_info)
+	__attribute__((warn_unused_result));
+
+/* The same for the box x, y, w, h of the image (a panel); w <= 0: whole image. */
+int dedup_region_compute_box(const char *path, int x, int y, int w, int h, float *ret_v,
+			     struct dedup_region_info *ret_info)
+	__attribute__((warn_unused_result));
+
+/* The same from packed 8-bit grey pixels. */
+int dedup_region_from_grey(const unsigned char *px, int w, int h, float *ret_v,
+			   struct dedup_region_info *ret_info)
+	__attribute__((warn_unused_result));
+
+/* Storage form: per window a little-endian float32 scale and 256 int8 values. */
+#define DEDUP_REGION_PACKED	((size_t)DEDUP_REGION_WINDOWS * (4 + DEDUP_REGION_DIM))
+void dedup_region_pack(const float *v, unsigned char *out);
+int dedup_region_unpack(const unsigned char *in, size_t len, float *ret_v)
+	__attribute__((warn_unused_result));
+
+/* The descriptor of the whole content under dihedral transform t (1..7, the PDQ
+   order: rot90, rot180, rot270, flipX, flipY, flip+1, flip-1). */
+void dedup_region_dihedral(const float *in, int t, float *out);
+
+/* The best correlation of the comparisons above. */
+float dedup_region_score(const float *a, const float *b);
+
+#endif

@@ -1,0 +1,783 @@
+/*
+ * dedup-set.c: items, candidate edges, the match rule and representatives.
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dedup/dedup-region.h"
+#include "dedup/dedup-set.h"
+#include "dedup/embed.h"
+#include "lib/log.h"
+#include "lib/banned.h"
+
+#define REGION_FLOATS	((size_t)DEDUP_REGION_WINDOWS * DEDUP_REGION_DIM)
+
+static const char *const method_names[DEDUP_M_COUNT] = {
+	[DEDUP_M_SHA256] = "sha256",
+	[DEDUP_M_PIXEL] = "pixel",
+	[DEDUP_M_PDQ] = "pdq",
+	[DEDUP_M_PDQ_DIHEDRAL] = "pdq-dihedral",
+	[DEDUP_M_PDQ_INVERTED] = "pdq-inverted",
+	[DEDUP_M_PHASH_CONFIRMED] = "phash-confirmed",
+	[DEDUP_M_REGION_CONFIRMED] = "region-confirmed",
+	[DEDUP_M_REGION] = "region",
+	[DEDUP_M_EMBEDDING] = "embedding",
+};
+
+const char *
+dedup_method_name(int method)
+{
+	if (method < 0 || method >= DEDUP_M_COUNT)
+		return "unknown";
+	return method_names[method];
+}
+
+void
+dedup_params_default(struct dedup_params *p)
+{
+	*p = (struct dedup_params){
+		.pdq_dup = 15,
+		.pdq_cand = 31,
+		.min_quality = 50,
+		.phash_confirm = 2,
+		.dhash_confirm = 4,
+		.region_confirm = 0.98f,
+		.region_dup = 0.98f,
+		.emb_dup = 0.95f,
+		.bucket_cap = 20000,
+	};
+}
+
+void
+dedup_set_init(struct dedup_set *s, const struct dedup_params *p)
+{
+	*s = (struct dedup_set){ 0 };
+	if (p)
+		s->p = *p;
+	else
+		dedup_params_default(&s->p);
+}
+
+void
+dedup_set_release(struct dedup_set *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		free(s->it[i].path);
+	free(s->it);
+	free(s->pdq);
+	free(s->dih);
+	free(s->region);
+	free(s->emb);
+	free(s->edges);
+	*s = (struct dedup_set){ 0 };
+}
+
+int64_t
+dedup_set_add(struct dedup_set *s)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 256;
+		struct dedup_item *it;
+		uint8_t *pdq, *dih;
+
+		if (cap > DEDUP_MIH_MAX_CODES)
+			return -WN_ETOOBIG;
+		it = realloc(s->it, cap * sizeof(*it));
+		if (it == NULL)
+			return -ENOMEM;
+		s->it = it;
+		pdq = realloc(s->pdq, cap * 32);
+		if (pdq == NULL)
+			return -ENOMEM;
+		s->pdq = pdq;
+		dih = realloc(s->dih, cap * 256);
+		if (dih == NULL)
+			return -ENOMEM;
+		s->dih = dih;
+		s->cap = cap;
+	}
+	memset(&s->it[s->n], 0, sizeof(s->it[0]));
+	memset(s->pdq + s->n * 32, 0, 32);
+	memset(s->dih + s->n * 256, 0, 256);
+	return (int64_t)s->n++;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+dedup_parse_hex(const char *hex, uint8_t *out, size_t n)
+{
+	if (hex == NULL || strlen(hex) != 2 * n)
+		return -WN_EFORMAT;
+	for (size_t i = 0; i < n; i++) {
+		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -WN_EFORMAT;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+static int
+parse_hex64(const char *hex, uint64_t *ret)
+{
+	uint8_t b[8];
+	uint64_t v = 0;
+
+	if (dedup_parse_hex(hex, b, 8) < 0)
+		return -WN_EFORMAT;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | b[i];
+	*ret = v;
+	return 0;
+}
+
+/* An optional hex field: absent is fine, present must be well formed. */
+static int
+opt_hex(const json_t *obj, const char *key, uint8_t *out, size_t n, int *ret_has)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	*ret_has = 0;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v) || dedup_parse_hex(json_string_value(v), out, n) < 0)
+		return -WN_EFORMAT;
+	*ret_has = 1;
+	return 0;
+}
+
+int
+dedup_set_from_json(struct dedup_set *s, size_t k, const json_t *obj,
+		    const char **ret_why)
+{
+	struct dedup_item *it = &s->it[k];
+	const json_t *v;
+	int has;
+
+	*ret_why = "path";
+	v = json_object_get(obj, "path");
+	if (!json_is_string(v) || json_string_length(v) == 0 ||
+	    json_string_length(v) > 4096)
+		return -WN_EFORMAT;
+	it->path = strdup(json_string_value(v));
+	if (it->path == NULL)
+		return -ENOMEM;
+	if (json_object_get(obj, "error") != NULL &&
+	    json_object_get(obj, "pdq") == NULL && json_object_get(obj, "sha256") == NULL)
+		return 0;
+
+	*ret_why = "sha256";
+	if (opt_hex(obj, "sha256", it->sha, 32, &has) < 0)
+		return -WN_EFORMAT;
+	it->flags |= has ? DEDUP_HAS_SHA : 0;
+	*ret_why = "pixel_sha256";
+	if (opt_hex(obj, "pixel_sha256", it->pix, 32, &has) < 0)
+		return -WN_EFORMAT;
+	it->flags |= has ? DEDUP_HAS_PIX : 0;
+	*ret_why = "pdq";
+	if (opt_hex(obj, "pdq", s->pdq + k * 32, 32, &has) < 0)
+		return -WN_EFORMAT;
+	if (has) {
+		it->flags |= DEDUP_HAS_PDQ;
+		v = json_object_get(obj, "pdq_quality");
+		*ret_why = "pdq_quality";
+		if (!json_is_number(v))
+			return -WN_EFORMAT;
+		it->quality = (int)json_number_value(v);
+	}
+	v = json_object_get(obj, "pdq_dihedral");
+	if (v != NULL && !json_is_null(v)) {
+		*ret_why = "pdq_dihedral";
+		if (!json_is_array(v) || json_array_size(v) != 8)
+			return -WN_EFORMAT;
+		for (size_t d = 0; d < 8; d++) {
+			const json_t *h = json_array_get(v, d);
+
+			if (!json_is_string(h) ||
+			    dedup_parse_hex(json_string_value(h), s->dih + k * 256 + d * 32,
+					    32) < 0)
+				return -WN_EFORMAT;
+		}
+		it->flags |= DEDUP_HAS_DIH;
+	}
+	*ret_why = "phash";
+	v = json_object_get(obj, "phash");
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_string(v) || parse_hex64(json_string_value(v), &it->phash) < 0)
+			return -WN_EFORMAT;
+		it->flags |= DEDUP_HAS_PHASH;
+	}
+	*ret_why = "dhash";
+	v = json_object_get(obj, "dhash");
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_string(v) || parse_hex64(json_string_value(v), &it->dhash) < 0)
+			return -WN_EFORMAT;
+		it->flags |= DEDUP_HAS_DHASH;
+	}
+	v = json_object_get(obj, "width");
+	if (json_is_integer(v) && json_integer_value(v) > 0 &&
+	    json_integer_value(v) <= 1000000)
+		it->width = (int)json_integer_value(v);
+	v = json_object_get(obj, "height");
+	if (json_is_integer(v) && json_integer_value(v) > 0 &&
+	    json_integer_value(v) <= 1000000)
+		it->height = (int)json_integer_value(v);
+	*ret_why = NULL;
+	return 1;
+}
+
+/* ---------------------------------------------------------------- regions */
+
+struct region_work {
+	struct dedup_set *s;
+	const uint8_t *need;
+	atomic_size_t next;
+	atomic_size_t failed;
+	int err;
+};
+
+static void *
+region_worker(void *arg)
+{
+	struct region_work *w = arg;
+	struct dedup_set *s = w->s;
+
+	for (;;) {
+		size_t k = atomic_fetch_add(&w->next, 1);
+		struct dedup_region_info info;
+		struct dedup_item *it;
+		int rc;
+
+		if (k >= s->n)
+			break;
+		it = &s->it[k];
+		if (it->path == NULL || it->flags == 0 || (w->need && !w->need[k]))
+			continue;
+		rc = dedup_region_compute_box(it->path, it->bx, it->by, it->bw, it->bh,
+					      s->region + k * REGION_FLOATS, &info);
+		if (rc == -ENOMEM) {
+			w->err = rc;
+			break;
+		}
+		if (rc < 0) {
+			wn_debug("'%s': no region descriptor: %s", it->path, wn_strerror(rc));
+			memset(s->region + k * REGION_FLOATS, 0, REGION_FLOATS * sizeof(float));
+			atomic_fetch_add(&w->failed, 1);
+			continue;
+		}
+		if (it->width == 0) {
+			it->width = info.width;
+			it->height = info.height;
+		}
+		it->content_w = info.content_w;
+		it->content_h = info.content_h;
+		if (!info.flat)
+			it->flags |= DEDUP_HAS_REGION;
+	}
+	return NULL;
+}
+
+int
+dedup_set_regions(struct dedup_set *s, int threads, const uint8_t *need,
+		  size_t *ret_failed)
+{
+	struct region_work w = { .s = s, .need = need };
+	pthread_t tid[64];
+	int started = 0;
+
+	if (s->region == NULL) {
+		s->region = calloc(s->n * REGION_FLOATS + 1, sizeof(float));
+		if (s->region == NULL)
+			return -ENOMEM;
+	}
+	atomic_init(&w.next, 0);
+	atomic_init(&w.failed, 0);
+	if (threads < 1)
+		threads = 1;
+	if (threads > 64)
+		threads = 64;
+	for (int t = 1; t < threads; t++) {
+		if (pthread_create(&tid[started], NULL, region_worker, &w) != 0)
+			break;
+		started++;
+	}
+	region_worker(&w);
+	for (int t = 0; t < started; t++)
+		pthread_join(tid[t], NULL);
+	*ret_failed = atomic_load(&w.failed);
+	return w.err;
+}
+
+/* ---------------------------------------------------------------- candidates */
+
+int
+dedup_set_add_edge(struct dedup_set *s, uint32_t a, uint32_t b)
+{
+	if (a == b)
+		return 0;
+	if (s->nedges == s->edges_cap) {
+		size_t cap = s->edges_cap ? 2 * s->edges_cap : 1024;
+		uint32_t *e = realloc(s->edges, cap * 2 * sizeof(uint32_t));
+
+		if (e == NULL)
+			return -ENOMEM;
+		s->edges = e;
+		s->edges_cap = cap;
+	}
+	s->edges[2 * s->nedges] = a;
+	s->edges[2 * s->nedges + 1] = b;
+	s->nedges++;
+	s->it[a].degree++;
+	s->it[b].degree++;
+	return 0;
+}
+
+struct keyed {
+	const uint8_t *key;
+	uint32_t id;
+};
+
+static int
+cmp_keyed(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+	int c = memcmp(x->key, y->key, 32);
+
+	return c ? c : (x->id > y->id) - (x->id < y->id);
+}
+
+/* Edges between items with equal 32-byte keys (file or pixel SHA-256). */
+static int
+exact_edges(struct dedup_set *s, unsigned flag, const uint8_t *query)
+{
+	struct keyed *v = malloc((s->n + 1) * sizeof(*v));
+	size_t m = 0;
+	int rc = 0;
+
+	if (v == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n; i++) {
+		if (!(s->it[i].flags & flag))
+			continue;
+		v[m].key = flag == DEDUP_HAS_SHA ? s->it[i].sha : s->it[i].pix;
+		v[m].id = (uint32_t)i;
+		m++;
+	}
+	qsort(v, m, sizeof(*v), cmp_keyed);
+	for (size_t i = 1; i < m && rc == 0; i++) {
+		if (memcmp(v[i - 1].key, v[i].key, 32) != 0)
+			continue;
+		if (query && !query[v[i - 1].id] && !query[v[i].id]) {
+			/* both old: joined on an earlier run, but they must still be
+			   linked for this run's groups */
+		}
+		rc = dedup_set_add_edge(s, v[i - 1].id, v[i].id);
+	}
+	free(v);
+	return rc;
+}
+
+static int
+pdq_usable(const struct dedup_set *s, size_t i)
+{
+	return (s->it[i].flags & DEDUP_HAS_PDQ) && s->it[i].quality >= s->p.min_quality;
+}
+
+static int
+mih_edges(struct dedup_set *s, const uint8_t *query)
+{
+	struct dedup_mih m = { 0 };
+	struct dedup_hits hits = { 0 };
+	uint8_t *codes = NULL, qc[32];
+	uint32_t *map = NULL, nc = 0;
+	int rc = -ENOMEM;
+
+	codes = malloc(s->n * 32 + 1);
+	map = malloc((s->n + 1) * sizeof(*map));
+	if (codes == NULL || map == NULL)
+		goto out;
+	for (size_t i = 0; i < s->n; i++) {
+		if (!pdq_usable(s, i))
+			continue;
+		memcpy(codes + (size_t)nc * 32, s->pdq + i * 32, 32);
+		map[nc++] = (uint32_t)i;
+	}
+	rc = dedup_mih_build(&m, codes, nc, s->p.bucket_cap);
+	if (rc < 0)
+		goto out;
+	for (uint32_t c = 0; c < nc; c++) {
+		uint32_t i = map[c];
+		int nv = (s->it[i].flags & DEDUP_HAS_DIH) ? 8 : 1;
+
+		if (query && !query[i])
+			continue;
+		for (int v = 0; v < nv; v++) {
+			const uint8_t *q = v == 0 ? s->pdq + (size_t)i * 32
+						  : s->dih + (size_t)i * 256 + v * 32;
+
+			for (int inv = 0; inv < 2; inv++) {
+				hits.n = 0;
+				if (inv) {
+					dedup_code_not(q, qc);
+					q = qc;
+				}
+				rc = dedup_mih_query(&m, q, s->p.pdq_cand, &hits);
+				if (rc < 0)
+					goto out;
+				for (size_t h = 0; h < hits.n; h++) {
+					rc = dedup_set_add_edge(s, i, map[hits.v[h].id]);
+					if (rc < 0)
+						goto out;
+				}
+			}
+		}
+	}
+	s->mih_candidates += m.candidates;
+	s->mih_skipped += m.skipped;
+	rc = 0;
+out:
+	dedup_hits_release(&hits);
+	dedup_mih_release(&m);
+	free(codes);
+	free(map);
+	return rc;
+}
+
+struct region_ctx {
+	struct dedup_set *s;
+	const uint32_t *arow;	/* item of each row of A */
+	const uint32_t *brow;	/* item of each row of B (windows) */
+	const uint8_t *query;
+};
+
+static int
+region_pair(void *vctx, size_t i, size_t j, float cos)
+{
+	struct region_ctx *c = vctx;
+	uint32_t a = c->arow[i], b = c->brow[j];
+
+	(void)cos;
+	if (a == b)
+		return 0;
+	if (c->query && !c->query[a] && !c->query[b])
+		return 0;
+	return dedup_set_add_edge(c->s, a, b);
+}
+
+static int
+region_edges(struct dedup_set *s, const uint8_t *query)
+{
+	float *full = NULL, *win = NULL, *dih = NULL, *corner = NULL;
+	uint32_t *arow = NULL, *brow = NULL, *drow = NULL;
+	size_t na = 0, nb = 0, nd = 0;
+	int rc = -ENOMEM;
+	struct region_ctx c = { .s = s, .query = query };
+	const size_t dim = DEDUP_REGION_DIM;
+
+	full = malloc((s->n + 1) * dim * sizeof(float));
+	arow = malloc((s->n + 1) * sizeof(*arow));
+	win = malloc((s->n * DEDUP_REGION_WINDOWS + 1) * dim * sizeof(float));
+	brow = malloc((s->n * DEDUP_REGION_WINDOWS + 1) * sizeof(*brow));
+	dih = malloc((s->n * 7 + 1) * dim * sizeof(float));
+	drow = malloc((s->n * 7 + 1) * sizeof(*drow));
+	corner = malloc((s->n + 1) * dim * sizeof(float));
+	if (!full || !arow || !win || !brow || !dih || !drow || !corner)
+		goto out;
+	for (size_t i = 0; i < s->n; i++) {
+		const float *r = s->region + i * REGION_FLOATS;
+
+		if (!(s->it[i].flags & DEDUP_HAS_REGION))
+			continue;
+		memcpy(full + na * dim, r, dim * sizeof(float));
+		arow[na++] = (uint32_t)i;
+		memcpy(win + nb * dim, r, REGION_FLOATS * sizeof(float));
+		for (int w = 0; w < DEDUP_REGION_WINDOWS; w++)
+			brow[nb++] = (uint32_t)i;
+		for (int v = 1; v < 8; v++) {
+			dedup_region_dihedral(r, v, dih + nd * dim);
+			drow[nd++] = (uint32_t)i;
+		}
+	}
+	/* whole content against every window of every item */
+	c.arow = arow;
+	c.brow = brow;
+	rc = dedup_cos_join(full, na, win, nb, (int)dim, 0, s->p.region_dup, region_pair, &c);
+	if (rc < 0)
+		goto out;
+	/* rotated and flipped whole content against whole content */
+	c.arow = drow;
+	c.brow = arow;
+	rc = dedup_cos_join(dih, nd, full, na, (int)dim, 0, s->p.region_dup, region_pair, &c);
+	if (rc < 0)
+		goto out;
+	/* each 80 % corner against the same corner */
+	c.arow = arow;
+	c.brow = arow;
+	for (int k = 0; k < 4; k++) {
+		size_t off = (size_t)DEDUP_REGION_CORNER(k) * dim;
+
+		for (size_t i = 0; i < na; i++)
+			memcpy(corner + i * dim, s->region + arow[i] * REGION_FLOATS + off,
+			       dim * sizeof(float));
+		rc = dedup_cos_join(corner, na, corner, na, (int)dim, 1, s->p.region_dup,
+				    region_pair, &c);
+		if (rc < 0)
+			goto out;
+	}
+out:
+	free(full);
+	free(win);
+	free(arow);
+	free(brow);
+	free(dih);
+	free(drow);
+	free(corner);
+	return rc;
+}
+
+struct emb_ctx {
+	struct dedup_set *s;
+	const uint32_t *row;
+	const uint8_t *query;
+};
+
+static int
+emb_pair(void *vctx, size_t i, size_t j, float cos)
+{
+	struct emb_ctx *c = vctx;
+	uint32_t a = c->row[i], b = c->row[j];
+
+	(void)cos;
+	if (c->query && !c->query[a] && !c->query[b])
+		return 0;
+	return dedup_set_add_edge(c->s, a, b);
+}
+
+static int
+emb_edges(struct dedup_set *s, const uint8_t *query)
+{
+	float *x = NULL;
+	uint32_t *row = NULL;
+	size_t n = 0;
+	int rc = -ENOMEM;
+	struct emb_ctx c = { .s = s, .query = query };
+
+	x = malloc((s->n + 1) * (size_t)s->emb_dim * sizeof(float));
+	row = malloc((s->n + 1) * sizeof(*row));
+	if (!x || !row)
+		goto out;
+	for (size_t i = 0; i < s->n; i++) {
+		if (!(s->it[i].flags & DEDUP_HAS_EMB))
+			continue;
+		memcpy(x + n * s->emb_dim, s->emb + i * s->emb_dim,
+		       (size_t)s->emb_dim * sizeof(float));
+		row[n++] = (uint32_t)i;
+	}
+	c.row = row;
+	rc = dedup_cos_selfjoin(x, n, s->emb_dim, s->p.emb_dup, 20000, 1, emb_pair, &c);
+out:
+	free(x);
+	free(row);
+	return rc;
+}
+
+int
+dedup_set_candidates(struct dedup_set *s, const uint8_t *query)
+{
+	int rc;
+
+	rc = exact_edges(s, DEDUP_HAS_SHA, query);
+	if (rc == 0)
+		rc = exact_edges(s, DEDUP_HAS_PIX, query);
+	if (rc == 0)
+		rc = mih_edges(s, query);
+	if (rc == 0 && s->region)
+		rc = region_edges(s, query);
+	if (rc == 0 && s->emb && s->emb_dim > 0)
+		rc = emb_edges(s, query);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- match */
+
+static int
+ham64(uint64_t a, uint64_t b)
+{
+	return __builtin_popcountll(a ^ b);
+}
+
+void
+dedup_set_features(struct dedup_set *s, uint32_t a, uint32_t b, struct dedup_features *f)
+{
+	const struct dedup_item *x = &s->it[a], *y = &s->it[b];
+
+	*f = (struct dedup_features){ .pdq = -1, .phash = -1, .dhash = -1, .region = -2,
+				      .emb = -2 };
+	f->same_sha = (x->flags & y->flags & DEDUP_HAS_SHA) && memcmp(x->sha, y->sha, 32) == 0;
+	f->same_pix = (x->flags & y->flags & DEDUP_HAS_PIX) && memcmp(x->pix, y->pix, 32) == 0;
+	if (pdq_usable(s, a) && pdq_usable(s, b)) {
+		const uint8_t *pa = s->pdq + (size_t)a * 32, *pb = s->pdq + (size_t)b * 32;
+		int d = dedup_hamming256(pa, pb), best = d, method = DEDUP_M_PDQ;
+
+		if (256 - d < best) {
+			best = 256 - d;
+			method = DEDUP_M_PDQ_INVERTED;
+		}
+		for (int v = 1; v < 8; v++) {
+			int dv = 257, dd;
+
+			if (x->flags & DEDUP_HAS_DIH) {
+				dd = dedup_hamming256(s->dih + (size_t)a * 256 + v * 32, pb);
+				dv = dd < dv ? dd : dv;
+				dv = 256 - dd < dv ? 256 - dd : dv;
+			}
+			if (y->flags & DEDUP_HAS_DIH) {
+				dd = dedup_hamming256(s->dih + (size_t)b * 256 + v * 32, pa);
+				dv = dd < dv ? dd : dv;
+				dv = 256 - dd < dv ? 256 - dd : dv;
+			}
+			if (dv < best) {
+				best = dv;
+				method = DEDUP_M_PDQ_DIHEDRAL;
+			}
+		}
+		f->pdq = best;
+		f->pdq_method = method;
+	}
+	if ((x->flags & y->flags & DEDUP_HAS_PHASH) && (x->flags & y->flags & DEDUP_HAS_DHASH)) {
+		f->phash = ham64(x->phash, y->phash);
+		f->dhash = ham64(x->dhash, y->dhash);
+		if (f->pdq >= 0 && f->pdq_method == DEDUP_M_PDQ_INVERTED) {
+			f->phash = 64 - f->phash;
+			f->dhash = 64 - f->dhash;
+		}
+	}
+	if (s->region && (x->flags & y->flags & DEDUP_HAS_REGION))
+		f->region = dedup_region_score(s->region + (size_t)a * REGION_FLOATS,
+					       s->region + (size_t)b * REGION_FLOATS);
+	if (s->emb && (x->flags & y->flags & DEDUP_HAS_EMB)) {
+		const float *ea = s->emb + (size_t)a * s->emb_dim;
+		const float *eb = s->emb + (size_t)b * s->emb_dim;
+		double dot = 0;
+
+		for (int k = 0; k < s->emb_dim; k++)
+			dot += (double)ea[k] * eb[k];
+		f->emb = (float)dot;
+	}
+}
+
+int
+dedup_set_match(void *ctx, uint32_t a, uint32_t b, int *ret_method, double *ret_dist)
+{
+	struct dedup_set *s = ctx;
+	const struct dedup_item *x = &s->it[a], *y = &s->it[b];
+	const struct dedup_params *p = &s->p;
+	struct dedup_features f;
+
+	/* a panel and its own image, or two panels of one image, are not copies */
+	if (x->image_id != 0 && x->image_id == y->image_id)
+		return 0;
+	dedup_set_features(s, a, b, &f);
+	if (f.same_sha || f.same_pix) {
+		*ret_method = f.same_sha ? DEDUP_M_SHA256 : DEDUP_M_PIXEL;
+		*ret_dist = 0;
+		return 1;
+	}
+	if (f.pdq >= 0 && f.pdq <= p->pdq_dup) {
+		*ret_method = f.pdq_method;
+		*ret_dist = f.pdq;
+		return 1;
+	}
+	if (f.pdq >= 0 && f.pdq <= p->pdq_cand) {
+		/* a candidate: another signal must agree, in the same orientation */
+		if (f.pdq_method != DEDUP_M_PDQ_DIHEDRAL && f.phash >= 0 &&
+		    f.phash <= p->phash_confirm && f.dhash <= p->dhash_confirm) {
+			*ret_method = DEDUP_M_PHASH_CONFIRMED;
+			*ret_dist = f.pdq;
+			return 1;
+		}
+		if (f.pdq_method == DEDUP_M_PDQ && f.region >= p->region_confirm) {
+			*ret_method = DEDUP_M_REGION_CONFIRMED;
+			*ret_dist = f.pdq;
+			return 1;
+		}
+		if (f.emb >= p->emb_dup) {
+			*ret_method = DEDUP_M_EMBEDDING;
+			*ret_dist = f.pdq;
+			return 1;
+		}
+	}
+	if (f.region >= p->region_dup) {
+		*ret_method = DEDUP_M_REGION;
+		*ret_dist = 1.0 - f.region;
+		return 1;
+	}
+	if (f.emb >= p->emb_dup) {
+		*ret_method = DEDUP_M_EMBEDDING;
+		*ret_dist = 1.0 - f.emb;
+		return 1;
+	}
+	return 0;
+}
+
+/* Resolution class: areas within ~3 % compare equal (a trimmed border, a pixel of
+   rounding), so that the next criteria decide between such copies. */
+static int
+area_class(const struct dedup_item *it)
+{
+	double area;
+
+	if (it->content_w > 0 && it->content_h > 0)
+		area = (double)it->content_w * it->content_h;
+	else
+		area = (double)it->width * it->height;
+	if (area < 1)
+		return -1;
+	return (int)floor(log(area) / log(1.03));
+}
+
+int
+dedup_set_rank(void *ctx, uint32_t a, uint32_t b)
+{
+	struct dedup_set *s = ctx;
+	const struct dedup_item *x = &s->it[a], *y = &s->it[b];
+	int ca = area_class(x), cb = area_class(y);
+
+	if (ca != cb)
+		return ca > cb ? -1 : 1;
+	if (x->when != y->when) {
+		if (x->when == 0 || y->when == 0)
+			return x->when == 0 ? 1 : -1;
+		return x->when < y->when ? -1 : 1;
+	}
+	if (x->license_rank != y->license_rank)
+		return x->license_rank < y->license_rank ? -1 : 1;
+	if (x->degree != y->degree)
+		return x->degree > y->degree ? -1 : 1;
+	return 0;
+}
+
+int
+dedup_set_group(struct dedup_set *s, struct dedup_groups *ret)
+{
+	return dedup_group_build((uint32_t)s->n, s->edges, s->nedges, dedup_set_rank,
+				 dedup_set_match, s, ret);
+}

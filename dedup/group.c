@@ -1,0 +1,262 @@
+/*
+ * group.c: union-find and star groups with an anti-chaining rule (see group.h).
+ */
+#define _GNU_SOURCE		/* qsort_r */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dedup/group.h"
+#include "lib/banned.h"
+
+int
+dedup_uf_init(struct dedup_uf *uf, uint32_t n)
+{
+	uf->parent = malloc(((size_t)n + 1) * sizeof(uint32_t));
+	uf->rank = calloc((size_t)n + 1, 1);
+	if (uf->parent == NULL || uf->rank == NULL) {
+		dedup_uf_release(uf);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		uf->parent[i] = i;
+	uf->n = n;
+	return 0;
+}
+
+void
+dedup_uf_release(struct dedup_uf *uf)
+{
+	if (uf == NULL)
+		return;
+	free(uf->parent);
+	free(uf->rank);
+	*uf = (struct dedup_uf){ 0 };
+}
+
+uint32_t
+dedup_uf_find(struct dedup_uf *uf, uint32_t x)
+{
+	uint32_t r = x;
+
+	while (uf->parent[r] != r)
+		r = uf->parent[r];
+	while (uf->parent[x] != r) {	/* path compression */
+		uint32_t next = uf->parent[x];
+
+		uf->parent[x] = r;
+		x = next;
+	}
+	return r;
+}
+
+int
+dedup_uf_union(struct dedup_uf *uf, uint32_t x, uint32_t y)
+{
+	x = dedup_uf_find(uf, x);
+	y = dedup_uf_find(uf, y);
+	if (x == y)
+		return 0;
+	if (uf->rank[x] < uf->rank[y]) {
+		uint32_t t = x;
+
+		x = y;
+		y = t;
+	}
+	uf->parent[y] = x;
+	if (uf->rank[x] == uf->rank[y])
+		uf->rank[x]++;
+	return 1;
+}
+
+void
+dedup_groups_release(struct dedup_groups *gs)
+{
+	if (gs == NULL)
+		return;
+	for (size_t i = 0; i < gs->n; i++)
+		free(gs->g[i].m);
+	free(gs->g);
+	*gs = (struct dedup_groups){ 0 };
+}
+
+struct rank_ctx {
+	dedup_rank_fn rank;
+	void *ctx;
+};
+
+static int
+cmp_rank(const void *a, const void *b, void *vctx)
+{
+	const struct rank_ctx *rc = vctx;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int c = rc->rank(rc->ctx, x, y);
+
+	if (c == 0)
+		c = (x > y) - (x < y);
+	return c;
+}
+
+static int
+groups_push(struct dedup_groups *gs, struct dedup_group *g)
+{
+	if (gs->n == gs->cap) {
+		size_t cap = gs->cap ? 2 * gs->cap : 64;
+		struct dedup_group *v = realloc(gs->g, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -ENOMEM;
+		gs->g = v;
+		gs->cap = cap;
+	}
+	gs->g[gs->n++] = *g;
+	return 0;
+}
+
+/* Star groups of one component (items in rank order); free[] marks unassigned. */
+static int
+star(uint32_t *items, size_t k, dedup_match_fn match, void *ctx, uint8_t *used,
+     struct dedup_groups *gs)
+{
+	struct dedup_member *buf = malloc(k * sizeof(*buf));
+	size_t ngroups = 0;
+	int rc = 0;
+
+	if (buf == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < k; i++) {
+		uint32_t c = items[i];
+		size_t nm = 0;
+
+		if (used[c])
+			continue;
+		used[c] = 1;
+		for (size_t j = i + 1; j < k; j++) {
+			uint32_t b = items[j];
+			int method;
+			double dist;
+
+			if (used[b])
+				continue;
+			gs->matches++;
+			if (match(ctx, c, b, &method, &dist) > 0) {
+				buf[nm].item = b;
+				buf[nm].method = method;
+				buf[nm].dist = dist;
+				nm++;
+			}
+		}
+		if (nm == 0)
+			continue;
+		for (size_t j = 0; j < nm; j++)
+			used[buf[j].item] = 1;
+		struct dedup_group g = { .rep = c, .n = nm };
+
+		g.m = malloc(nm * sizeof(*g.m));
+		if (g.m == NULL) {
+			rc = -ENOMEM;
+			break;
+		}
+		memcpy(g.m, buf, nm * sizeof(*g.m));
+		rc = groups_push(gs, &g);
+		if (rc < 0) {
+			free(g.m);
+			break;
+		}
+		ngroups++;
+	}
+	if (ngroups > 1)
+		gs->split++;
+	free(buf);
+	return rc;
+}
+
+int
+dedup_group_build(uint32_t n, const uint32_t *edges, size_t nedges,
+		  dedup_rank_fn rank, dedup_match_fn match, void *ctx,
+		  struct dedup_groups *ret)
+{
+	struct dedup_uf uf = { 0 };
+	struct dedup_groups gs = { 0 };
+	struct rank_ctx rctx = { rank, ctx };
+	uint32_t *root = NULL, *order = NULL, *start = NULL, *fill = NULL;
+	uint8_t *used = NULL;
+	int rc;
+
+	rc = dedup_uf_init(&uf, n);
+	if (rc < 0)
+		return rc;
+	for (size_t e = 0; e < nedges; e++) {
+		uint32_t a = edges[2 * e], b = edges[2 * e + 1];
+
+		if (a < n && b < n && a != b)
+			dedup_uf_union(&uf, a, b);
+	}
+	rc = -ENOMEM;
+	root = malloc(((size_t)n + 1) * sizeof(*root));
+	order = malloc(((size_t)n + 1) * sizeof(*order));
+	start = calloc((size_t)n + 2, sizeof(*start));
+	fill = malloc(((size_t)n + 2) * sizeof(*fill));
+	used = calloc((size_t)n + 1, 1);
+	if (!root || !order || !start || !fill || !used)
+		goto out;
+	/* bucket items by component root, then sort each component by rank */
+	for (uint32_t i = 0; i < n; i++) {
+		root[i] = dedup_uf_find(&uf, i);
+		start[root[i] + 1]++;
+	}
+	for (uint32_t r = 0; r < n; r++)
+		start[r + 1] += start[r];
+	memcpy(fill, start, ((size_t)n + 1) * sizeof(*fill));
+	for (uint32_t i = 0; i < n; i++)
+		order[fill[root[i]]++] = i;
+	for (uint32_t r = 0; r < n; r++) {
+		size_t k = start[r + 1] - start[r];
+
+		if (k < 2)
+			continue;
+		qsort_r(order + start[r], k, sizeof(uint32_t), cmp_rank, &rctx);
+		rc = star(order + start[r], k, match, ctx, used, &gs);
+		if (rc < 0)
+			goto out;
+	}
+	/* groups in representative order, for stable output */
+	{
+		size_t ng = gs.n;
+		uint32_t *reps = malloc((ng + 1) * sizeof(*reps));
+		struct dedup_group *sorted = malloc((ng + 1) * sizeof(*sorted));
+		uint32_t *pos = malloc(((size_t)n + 1) * sizeof(*pos));
+
+		if (!reps || !sorted || !pos) {
+			free(reps);
+			free(sorted);
+			free(pos);
+			rc = -ENOMEM;
+			goto out;
+		}
+		for (size_t g = 0; g < ng; g++) {
+			reps[g] = gs.g[g].rep;
+			pos[gs.g[g].rep] = (uint32_t)g;
+		}
+		qsort_r(reps, ng, sizeof(uint32_t), cmp_rank, &rctx);
+		for (size_t g = 0; g < ng; g++)
+			sorted[g] = gs.g[pos[reps[g]]];
+		free(gs.g);
+		gs.g = sorted;
+		gs.cap = ng + 1;
+		free(reps);
+		free(pos);
+	}
+	*ret = gs;
+	gs = (struct dedup_groups){ 0 };
+	rc = 0;
+out:
+	dedup_groups_release(&gs);
+	dedup_uf_release(&uf);
+	free(root);
+	free(order);
+	free(start);
+	free(fill);
+	free(used);
+	return rc;
+}

@@ -1,0 +1,66 @@
+/*
+ * group.h: duplicate groups from candidate edges.
+ *
+ * Union-find joins the candidate edges into components; each component is then cut
+ * into star groups so that no group chains unrelated items (A~B~C with A !~ C):
+ * items are taken in representative order (the caller's rule: largest resolution,
+ * then earliest, then licence), and each still-free item becomes the representative
+ * of every other free item of its component that it matches directly.  Every member
+ * of a group is therefore within the threshold of its representative.
+ */
+#ifndef DEDUP_GROUP_H
+#define DEDUP_GROUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct dedup_uf {
+	uint32_t *parent;	/* owned */
+	uint8_t *rank;		/* owned */
+	uint32_t n;
+};
+
+int dedup_uf_init(struct dedup_uf *uf, uint32_t n)
+	__attribute__((warn_unused_result));
+void dedup_uf_release(struct dedup_uf *uf);
+uint32_t dedup_uf_find(struct dedup_uf *uf, uint32_t x);
+/* Returns 1 when two sets were joined, 0 when x and y were already together. */
+int dedup_uf_union(struct dedup_uf *uf, uint32_t x, uint32_t y);
+
+/* Does b join a's group?  1 with *ret_method and *ret_dist set, 0 if not. */
+typedef int (*dedup_match_fn)(void *ctx, uint32_t a, uint32_t b, int *ret_method,
+			      double *ret_dist);
+/* qsort-style order of representatives: < 0 when a is the better representative. */
+typedef int (*dedup_rank_fn)(void *ctx, uint32_t a, uint32_t b);
+
+struct dedup_member {
+	uint32_t item;
+	int method;
+	double dist;
+};
+
+struct dedup_group {
+	uint32_t rep;
+	struct dedup_member *m;	/* owned: members other than rep */
+	size_t n;
+};
+
+struct dedup_groups {
+	struct dedup_group *g;	/* owned */
+	size_t n;
+	size_t cap;
+	uint64_t matches;	/* match() calls made */
+	uint64_t split;		/* components cut into more than one group */
+};
+
+/*
+ * Groups of two or more among n items joined by the edges (pairs of item indexes).
+ * Groups come out in order of their representative's rank.
+ */
+int dedup_group_build(uint32_t n, const uint32_t *edges, size_t nedges,
+		      dedup_rank_fn rank, dedup_match_fn match, void *ctx,
+		      struct dedup_groups *ret)
+	__attribute__((warn_unused_result));
+void dedup_groups_release(struct dedup_groups *gs);
+
+#endif
