@@ -1416,7 +1416,7 @@ chain_score(const struct ctx *x, const struct caption_cand *v, size_t n,
 
 	if (v[i].cls < 0 || v[i].cls == CAPTION_C_POS || v[i].first < 0)
 		return 0;
-	for (j = i; j < n && len < 32; j++) {
+	for (j = i; j < n && j < i + 256 && len < 32; j++) {
 		if (j > i && (v[j].cls != v[i].cls ||
 				v[j].first != st.last_max + 1))
 			continue;
@@ -1495,7 +1495,7 @@ decode_chain(const struct ctx *x, struct caption_cand *v, size_t n,
 		st.g_next = -1;
 		st.last_max = -1;
 		st.sent_marked = -1;
-		for (j = i; j < n && len < 32; j++) {
+		for (j = i; j < n && j < i + 256 && len < 32; j++) {
 			const struct caption_cand *c = &v[j];
 			int k, dup = 0;
 
@@ -1520,7 +1520,7 @@ decode_chain(const struct ctx *x, struct caption_cand *v, size_t n,
 			v[j].accepted = 3;	/* provisional */
 			len++;
 		}
-		for (j = i; j < n; j++)
+		for (j = i; j < n && j < i + 256; j++)
 			if (v[j].accepted == 3)
 				v[j].accepted = 0;
 		if (len >= 2 && sum / len > 0 && sum > best) {
@@ -1535,7 +1535,8 @@ decode_chain(const struct ctx *x, struct caption_cand *v, size_t n,
 	{
 		int last = -1, len = 0;
 
-		for (j = best_i; j < n && len < best_len; j++) {
+		for (j = best_i; j < n && j < best_i + 256 && len < best_len;
+				j++) {
 			struct caption_cand *c = &v[j];
 			int k, dup = 0;
 

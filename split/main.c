@@ -957,6 +957,17 @@ out:
 	return status;
 }
 
+static void
+print_models(void)
+{
+	struct panel_model *pm = NULL;
+
+	if (panel_model_load(NULL, &pm) == 0)
+		printf("panel model %s\n", panel_model_version(pm));
+	panel_model_free(pm);
+	printf("caption model %s\n", caption_model_shipped()->version);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -1036,7 +1047,7 @@ main(int argc, char *argv[])
 			return wn_finish_stdout(wn_print_help(usage_text));
 		case 'V':
 			wn_print_version();
-			printf("caption model %s\n", caption_model_shipped()->version);
+			print_models();
 			return wn_finish_stdout(EX_OK);
 		default:
 			return wn_bad_option(argv);
