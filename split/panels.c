@@ -76,6 +76,8 @@ struct panels_page {
 	double norm;		/* 1000 / long side: per-mille units */
 	struct leaf *leaves;	/* owned: up to MAX_LEAVES */
 	size_t nleaves;
+	struct leaf *labels;	/* owned: free-standing letters found */
+	size_t nlabels;
 	/* training */
 	const struct panels_box *gt;
 	size_t ngt;
@@ -397,6 +399,9 @@ panel_model_write(const struct panel_model *m, FILE *f)
 
 /* ---------- page preparation ---------- */
 
+static void build_integral(struct panels_page *pg);
+static int find_free_labels(struct panels_page *pg);
+
 void
 panels_page_free(struct panels_page *pg)
 {
@@ -405,6 +410,7 @@ panels_page_free(struct panels_page *pg)
 	free(pg->mask);
 	free(pg->ii);
 	free(pg->leaves);
+	free(pg->labels);
 	free(pg);
 }
 
@@ -540,9 +546,6 @@ panels_page_new(const struct panel_model *m, const struct wn_image *img,
 	for (y = 0; y < H; y++) {
 		const uint8_t *p = src + (size_t)y * W * ch;
 		uint8_t *mk = pg->mask + (size_t)y * W;
-		int32_t *row = pg->ii + (size_t)(y + 1) * (W + 1);
-		int32_t *prev = row - (W + 1);
-		int32_t run = 0;
 
 		for (x = 0; x < W; x++, p += ch) {
 			int d = abs(p[0] - bg[0]), c;
@@ -552,9 +555,17 @@ panels_page_new(const struct panel_model *m, const struct wn_image *img,
 					if (abs(p[c] - bg[c]) > d)
 						d = abs(p[c] - bg[c]);
 			mk[x] = d > thr;
-			run += mk[x];
-			row[x + 1] = prev[x + 1] + run;
 		}
+	}
+	build_integral(pg);
+	/* printed letters standing free in the background become labels and
+	   leave the mask, so that they block no gutter */
+	if (m != NULL && m->has_glyph && W >= PANELS_MIN_SIDE &&
+	    H >= PANELS_MIN_SIDE) {
+		if ((rc = find_free_labels(pg)) < 0)
+			goto fail;
+		if (rc > 0)
+			build_integral(pg);
 	}
 	free(work);
 	*ret = pg;
@@ -642,45 +653,52 @@ find_cands(const struct panels_page *pg, const struct rect *r, int axis,
 	int lo = axis == 0 ? r->y0 : r->x0, hi = axis == 0 ? r->y1 : r->x1;
 	int len = axis == 0 ? r->x1 - r->x0 : r->y1 - r->y0;
 	int tol = tolerance(len), maxline = (int)(4 / pg->norm) + 2;
-	int i, n = 0, start = -1, nline = 0, nempty = 0;
+	int i, k, n = 0, start = -1, nline = 0;
+	uint8_t *kind = malloc((size_t)(hi - lo + 1));
 
-	for (i = lo; i <= hi; i++) {
-		int kind = 0;	/* 0 content, 1 empty, 2 full line */
+	if (kind == NULL)
+		return 0;
+	/* 0 content, 1 empty, 2 full: a drawn line if thin */
+	for (i = lo; i < hi; i++) {
+		int64_t s = line_sum(pg, r, axis, i);
 
-		if (i < hi) {
-			int64_t s = line_sum(pg, r, axis, i);
-
-			if (s <= tol)
-				kind = 1;
-			else if (s >= (int64_t)(0.92 * len))
-				kind = 2;
+		kind[i - lo] = s <= tol ? 1 : s >= (int64_t)(0.92 * len) ? 2 : 0;
+	}
+	for (i = lo; i < hi; i = k) {
+		for (k = i; k < hi && kind[k - lo] == 2; k++)
+			;
+		if (k == i) {
+			k++;
+			continue;
 		}
-		if (kind != 0) {
+		/* a thick full band is content (an image, a filled box) */
+		if (k - i > maxline || (i > lo && kind[i - 1 - lo] == 0 &&
+					k < hi && kind[k - lo] == 0 &&
+					k - i > maxline / 2 + 1))
+			memset(kind + (i - lo), 0, (size_t)(k - i));
+	}
+	kind[hi - lo] = 0;
+	for (i = lo; i <= hi; i++) {
+		if (kind[i - lo] != 0) {
 			if (start < 0) {
 				start = i;
-				nline = nempty = 0;
+				nline = 0;
 			}
-			if (kind == 1)
-				nempty++;
-			else
-				nline++;
+			nline += kind[i - lo] == 2;
 			continue;
 		}
 		if (start >= 0) {
 			/* a run of separator lines [start, i) */
-			int ok = start > lo && i < hi;
-
-			if (nempty == 0 && nline > maxline)
-				ok = 0;	/* a filled band, not a line */
-			if (ok && n < max) {
+			if (start > lo && i < hi && n < max) {
 				c[n].g0 = start;
 				c[n].g1 = i;
-				c[n].line = nempty == 0 || nline > 0;
+				c[n].line = nline > 0;
 				n++;
 			}
 			start = -1;
 		}
 	}
+	free(kind);
 	return n;
 }
 
@@ -881,6 +899,10 @@ xy_cut(struct panels_page *pg, struct rect r, int depth, int mode)
 							   : (pos[1] ? 1 : 0);
 	} else {
 		for (i = 0; i < n; i++) {
+			wn_debug("region %d,%d-%d,%d depth %d: %s cut %d-%d%s p=%.3f",
+				 r.x0, r.y0, r.x1, r.y1, depth, i >= nh ? "v" : "h",
+				 c[i].g0, c[i].g1, c[i].line ? " line" : "",
+				 c[i].score);
 			if (c[i].score > best) {
 				best = c[i].score;
 				axis = i >= nh;
@@ -977,8 +999,8 @@ struct comp {
 };
 
 static int
-components(const struct panels_page *pg, const struct rect *r,
-	   struct comp *out, int max)
+components_small(const struct panels_page *pg, const struct rect *r,
+		 struct comp *out, int max, int maxside)
 {
 	int w = r->x1 - r->x0, h = r->y1 - r->y0, n = 0, i;
 	uint8_t *seen;
@@ -1027,7 +1049,8 @@ components(const struct panels_page *pg, const struct rect *r,
 					stack[sp++] = q;
 				}
 		}
-		if (n < max) {
+		if (n < max && (maxside <= 0 || (c.x1 - c.x0 < maxside &&
+						     c.y1 - c.y0 < maxside))) {
 			c.x0 += r->x0;
 			c.x1 += r->x0 + 1;
 			c.y0 += r->y0;
@@ -1038,6 +1061,124 @@ components(const struct panels_page *pg, const struct rect *r,
 	free(seen);
 	free(stack);
 	return n;
+}
+
+static void
+build_integral(struct panels_page *pg)
+{
+	int W = pg->W, H = pg->H, x, y;
+
+	for (y = 0; y < H; y++) {
+		const uint8_t *mk = pg->mask + (size_t)y * W;
+		int32_t *row = pg->ii + (size_t)(y + 1) * (W + 1);
+		int32_t *prev = row - (W + 1);
+		int32_t run = 0;
+
+		for (x = 0; x < W; x++) {
+			run += mk[x];
+			row[x + 1] = prev[x + 1] + run;
+		}
+	}
+}
+
+#define MAX_SMALL	8192
+#define MAX_FREE_LABELS	128
+
+static int read_glyph(const struct panels_page *pg, const struct comp *b,
+		      char *label, float *ret_p);
+
+static int
+cmp_comp_x(const void *a, const void *b)
+{
+	const struct comp *x = a, *y = b;
+
+	return (x->x0 > y->x0) - (x->x0 < y->x0);
+}
+
+/*
+ * Find letters standing free on the background: a small blob (or a blob with
+ * a bracket or a digit beside it) with an empty ring around it, read as a
+ * letter by the glyph classifier.  They are recorded in pg->labels and erased
+ * from the mask.  Returns how many were found.
+ */
+static int
+find_free_labels(struct panels_page *pg)
+{
+	struct rect whole = { 0, 0, pg->W, pg->H };
+	struct comp *cs;
+	double nm = pg->norm;
+	int n, i, j, found = 0;
+
+	pg->labels = calloc(MAX_FREE_LABELS, sizeof(*pg->labels));
+	cs = malloc(sizeof(*cs) * MAX_SMALL);
+	if (pg->labels == NULL || cs == NULL) {
+		free(cs);
+		return -ENOMEM;
+	}
+	n = components_small(pg, &whole, cs, MAX_SMALL, (int)(50 / nm) + 2);
+	if (n < 0) {
+		free(cs);
+		return n;
+	}
+	qsort(cs, (size_t)n, sizeof(*cs), cmp_comp_x);
+	for (i = 0; i < n && pg->nlabels < MAX_FREE_LABELS; i++) {
+		struct comp g = cs[i], best = cs[i];
+		int h = cs[i].y1 - cs[i].y0, w = cs[i].x1 - cs[i].x0, parts = 1;
+		int rx, ry;
+		struct rect ring;
+		int64_t inside, around;
+		struct leaf *lb;
+
+		if (h * nm < 6 || h * nm > 45 || w > 1.6 * h || cs[i].n < 6)
+			continue;
+		/* brackets, dots and digits beside the letter join it */
+		for (j = i + 1; j < n && cs[j].x0 <= g.x1 + 0.4 * h; j++) {
+			int oy = (cs[j].y1 < g.y1 ? cs[j].y1 : g.y1) -
+				 (cs[j].y0 > g.y0 ? cs[j].y0 : g.y0);
+
+			if (oy <= 0 || cs[j].y1 - cs[j].y0 > 1.4 * h)
+				continue;
+			if (cs[j].x0 < g.x0 - 0.4 * h)
+				continue;
+			g.x1 = g.x1 > cs[j].x1 ? g.x1 : cs[j].x1;
+			g.y0 = g.y0 < cs[j].y0 ? g.y0 : cs[j].y0;
+			g.y1 = g.y1 > cs[j].y1 ? g.y1 : cs[j].y1;
+			g.n += cs[j].n;
+			parts++;
+		}
+		if (parts > 3 || g.x1 - g.x0 > 2.4 * h)
+			continue;
+		rx = (int)(0.35 * h) + 1;
+		ry = (int)(0.25 * h) + 1;
+		ring.x0 = g.x0 - rx > 0 ? g.x0 - rx : 0;
+		ring.y0 = g.y0 - ry > 0 ? g.y0 - ry : 0;
+		ring.x1 = g.x1 + rx < pg->W ? g.x1 + rx : pg->W;
+		ring.y1 = g.y1 + ry < pg->H ? g.y1 + ry : pg->H;
+		inside = rsum(pg, g.x0, g.y0, g.x1, g.y1);
+		around = rsum(pg, ring.x0, ring.y0, ring.x1, ring.y1) - inside;
+		if (around > 1)
+			continue;
+		lb = &pg->labels[pg->nlabels];
+		memset(lb, 0, sizeof(*lb));
+		if (!read_glyph(pg, &best, lb->label, &lb->label_p))
+			continue;
+		lb->r = (struct rect){ g.x0, g.y0, g.x1, g.y1 };
+		lb->is_label = 1;
+		pg->nlabels++;
+		for (j = g.y0; j < g.y1; j++)
+			memset(pg->mask + (size_t)j * pg->W + g.x0, 0,
+			       (size_t)(g.x1 - g.x0));
+		found++;
+	}
+	free(cs);
+	return found;
+}
+
+static int
+components(const struct panels_page *pg, const struct rect *r,
+	   struct comp *out, int max)
+{
+	return components_small(pg, r, out, max, 0);
 }
 
 /* Read a glyph in box b; returns 1 and fills label if it is a letter. */
@@ -1203,8 +1344,9 @@ panels_detect(const struct panel_model *m, const struct wn_image *rgb,
 		p->h = (int)ceil(lf->r.y1 * pg->sy) - p->y;
 		p->score = lf->score;
 		/* the nearest free letter above or left of the corner */
-		for (j = 0; j < pg->nleaves; j++) {
-			const struct leaf *lb = &pg->leaves[j];
+		for (j = 0; j < pg->nleaves + pg->nlabels; j++) {
+			const struct leaf *lb = j < pg->nleaves ? &pg->leaves[j]
+					      : &pg->labels[j - pg->nleaves];
 			double dx = lf->r.x0 - lb->r.x1, dy = lf->r.y0 - lb->r.y1;
 			double cx = (lb->r.x0 + lb->r.x1) / 2.0;
 			double cy = (lb->r.y0 + lb->r.y1) / 2.0, d;

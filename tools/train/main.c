@@ -36,6 +36,7 @@ static const char usage_text[] =
 	"  all           all of the above, in order\n"
 	"  eval          scores on the held-back dev figures, with a baseline\n"
 	"  detect FILE...  panels of images as JSON Lines, with the -m model\n"
+	"  synth DIR     write --synth N synthetic figures and their boxes\n"
 	"\n"
 	"Options:\n"
 	"  -d, --db FILE       accepted for uniformity; no database is used\n"
@@ -108,6 +109,8 @@ run(struct train_opts *o, int argc, char **argv)
 	}
 	if (strcmp(cmd, "detect") == 0)
 		return train_detect_main(o, argc - 1, argv + 1);
+	if (strcmp(cmd, "synth") == 0)
+		return train_synth_main(o, argc - 1, argv + 1);
 	return wn_usage_error("unknown command '%s'", cmd);
 }
 

@@ -782,3 +782,48 @@ train_detect_main(const struct train_opts *o, int argc, char **argv)
 	panel_model_free(m);
 	return status;
 }
+
+/* ---------- synthetic samples ---------- */
+
+int
+train_synth_main(const struct train_opts *o, int argc, char **argv)
+{
+	struct synth_pool *pool = NULL;
+	int i, rc, status = EX_OK;
+
+	if (argc < 1)
+		return wn_usage_error("synth: no output folder");
+	if ((rc = synth_pool_load(o->data, &pool)) < 0) {
+		wn_error("cannot load single images from '%s': %s", o->data,
+			 wn_strerror(rc));
+		return EX_NOINPUT;
+	}
+	for (i = 0; i < o->synth; i++) {
+		struct synth_figure sf = { 0 };
+		char path[4096];
+		size_t k;
+
+		if ((rc = synth_figure_make(pool, o->seed * 1000003u + i, &sf)) < 0)
+			break;
+		snprintf(path, sizeof(path), "%s/synth-%04d.png", argv[0], i);
+		rc = wn_image_write_png(&sf.img, path);
+		if (rc < 0) {
+			wn_error("cannot write '%s': %s", path, wn_strerror(rc));
+			synth_figure_release(&sf);
+			status = EX_CANTCREAT;
+			break;
+		}
+		printf("{\"file\": \"synth-%04d.png\", \"width\": %d, \"height\": %d, "
+		       "\"units\": [", i, sf.img.width, sf.img.height);
+		for (k = 0; k < sf.nunits; k++)
+			printf("%s{\"box\": [%d, %d, %d, %d], \"label\": \"%s\"}",
+			       k ? ", " : "", sf.units[k].x, sf.units[k].y,
+			       sf.units[k].w, sf.units[k].h, sf.units[k].label);
+		printf("]}\n");
+		synth_figure_release(&sf);
+	}
+	synth_pool_free(pool);
+	if (rc < 0 && status == EX_OK)
+		status = wn_exit_status(rc);
+	return status;
+}

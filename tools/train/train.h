@@ -63,6 +63,7 @@ int train_panels_main(const struct train_opts *o);
 int train_labels_main(const struct train_opts *o);
 int train_eval_main(const struct train_opts *o);
 int train_detect_main(const struct train_opts *o, int argc, char **argv);
+int train_synth_main(const struct train_opts *o, int argc, char **argv);
 
 /* Write the model file and, if c_out, the C file that embeds it. */
 int train_write_model(const struct panel_model *m, const char *path,
