@@ -200,6 +200,41 @@ test_boxes(void)
 	hash_item_release(&it);
 }
 
+/*
+ * Fast mode: a panel that the scaled decode would leave under 128 pixels a
+ * side is cut from a larger decode (here the full one), the image itself
+ * from the scaled one.
+ */
+static void
+test_small_panel(void)
+{
+	struct hash_opts o = { .mode = IMGHASH_FAST };
+	struct hash_box box = { 300, 200, 200, 150 };
+	struct wn_img_opts full = { .channels = 3 };
+	struct wn_image img = { 0 }, crop = { 0 };
+	struct hash_item it = { 0 };
+	char want[65];
+	int y;
+
+	CU_ASSERT_EQUAL_FATAL(hash_file(data_path("bridge-1-original.jpg"), &o, &box, 1, &it), 0);
+	CU_ASSERT_EQUAL_FATAL(it.err, 0);
+	CU_ASSERT_EQUAL(it.dec_width, 800);		/* the image: scaled 1/2 */
+	CU_ASSERT_EQUAL_FATAL(wn_image_load_file(data_path("bridge-1-original.jpg"), &full, &img), 0);
+	crop = img;
+	crop.width = box.w;
+	crop.height = box.h;
+	crop.px = malloc((size_t)box.w * box.h * 3);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(crop.px);
+	for (y = 0; y < box.h; y++)
+		memcpy(crop.px + (size_t)y * box.w * 3,
+		       img.px + ((size_t)(box.y + y) * img.width + box.x) * 3, (size_t)box.w * 3);
+	CU_ASSERT_EQUAL(hash_pixel_sha256(&crop, want), 0);
+	CU_ASSERT_STRING_EQUAL(it.boxes[0].pixel_sha256, want);
+	free(crop.px);
+	wn_image_release(&img);
+	hash_item_release(&it);
+}
+
 static void
 test_errors(void)
 {
@@ -242,6 +277,7 @@ main(void)
 	CU_add_test(s, "area resize", test_area);
 	CU_add_test(s, "imagehash goldens", test_goldens);
 	CU_add_test(s, "panel boxes", test_boxes);
+	CU_add_test(s, "small panels, larger decode", test_small_panel);
 	CU_add_test(s, "bad input", test_errors);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
