@@ -971,7 +971,12 @@ find_sentences(const uint32_t *cp, int n, unsigned char *start)
 		while (j < n && (cp[j] == ')' || cp[j] == '"' || cp[j] == 0x201d ||
 				cp[j] == 0x2019))
 			j++;
-		if (j >= n || !is_space(cp[j]))
+		if (j >= n)
+			continue;
+		/* "adjacent MTs.Cryo-EM": a space lost in the source */
+		if (!is_space(cp[j]) && !(c == '.' && j == i + 1 && i >= 2 &&
+				is_lower(cp[i - 1]) && is_word(cp[i - 2]) &&
+				is_upper(cp[j]) && j + 1 < n && is_lower(cp[j + 1])))
 			continue;
 		k = skip_spaces(cp, j, n);
 		if (k >= n)
