@@ -1463,6 +1463,7 @@ decode(const struct ctx *x, struct caption_cand *v, size_t n,
 			yes = c->p > 0.5 || (c->p > (st.nacc == 0 ? 0.1 : 0.3) &&
 					(st.nacc == 0 || f[F_S_NEXT] > 0 ||
 					 f[F_S_GROUP] > 0) &&
+					f[F_X_POSTFIX] == 0 && f[F_N_FUNC] == 0 &&
 					chain_score(x, v, n, i, w, &st) > 0);
 		if (!yes)
 			continue;
