@@ -267,6 +267,7 @@ struct files_ctx {
 	int64_t lineno;
 	int64_t nfiles;
 	int64_t nerrors;
+	struct wn_progress progress;
 };
 
 static const char *
@@ -395,6 +396,7 @@ files_sink(void *arg, struct unit *u)
 	if (u->rc < 0)
 		return u->rc;
 	c->nfiles++;
+	wn_progress_add(&c->progress, 1);
 	if (it->err < 0) {
 		c->nerrors++;
 		fflush(stdout);
@@ -442,7 +444,9 @@ run_files(const struct opts *o)
 	double t0 = wn_now();
 	int rc;
 
+	wn_progress_begin(&c.progress, "files", o->npaths);
 	rc = pool_run(o->jobs, &o->ho, files_source, files_sink, &c);
+	wn_progress_end(&c.progress);
 	free(c.line);
 	if (rc == -EPIPE)
 		return EX_OK;
@@ -553,6 +557,7 @@ struct db_ctx {
 	size_t nids, capids;
 	double batch_start;
 	int64_t nimages, nrows_written, nerrors;
+	struct wn_progress progress;	/* a live line when stderr is a terminal */
 };
 
 static int
@@ -801,6 +806,7 @@ db_sink(void *arg, struct unit *u)
 
 	if (u->rc < 0)
 		return u->rc;
+	wn_progress_add(&c->progress, 1);
 	if (it->err < 0) {
 		c->nerrors++;
 		fflush(stdout);
@@ -867,9 +873,11 @@ run_db(const struct opts *o, int argc, char *argv[])
 		goto out;
 	if ((rc = wn_db_run_begin(db, "winnow-hash", argc, argv)) < 0)
 		goto out;
+	wn_progress_begin(&c.progress, "images", 0);
 	rc = pool_run(o->jobs, &o->ho, db_source, db_sink, &c);
 	if (rc == 0)
 		rc = db_flush(&c);
+	wn_progress_end(&c.progress);
 out:
 	c.nerrors += c.rr.bad;
 	if (rc == -EPIPE) {
