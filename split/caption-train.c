@@ -78,11 +78,16 @@ default_path(const char *rel, char *buf, size_t size)
 	return buf;
 }
 
-/* Held-back part: fixed by the figure id alone. */
+/* Held-back part: fixed by the figure id alone.  --fold 1 and 2 hold back
+   other thirds, for cross-validation only; the shipped model uses fold 0. */
+static int arg_fold;
+
 static int
 is_heldout(const char *fig)
 {
-	return wn_hash64(fig, strlen(fig)) % 10 < 3;
+	uint64_t r = wn_hash64(fig, strlen(fig)) % 10;
+
+	return r >= (uint64_t)(3 * arg_fold) && r < (uint64_t)(3 * arg_fold + 3);
 }
 
 static int
@@ -434,7 +439,7 @@ static void
 train_usage(FILE *f)
 {
 	fprintf(f, "usage: winnow-train captions [--data FILE] [--extra FILE] "
-			"[--out FILE] [--seed N] [--epochs N]\n");
+			"[--out FILE] [--seed N] [--epochs N] [--fold K]\n");
 }
 
 int
@@ -446,6 +451,7 @@ caption_train_main(int argc, char **argv)
 		{ "out",    required_argument, NULL, 'o' },
 		{ "seed",   required_argument, NULL, 's' },
 		{ "epochs", required_argument, NULL, 'e' },
+		{ "fold",   required_argument, NULL, 'f' },
 		{ "help",   no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -462,8 +468,15 @@ caption_train_main(int argc, char **argv)
 	FILE *out = NULL;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "D:x:o:s:e:h", longopts, NULL)) != -1) {
+	arg_fold = 0;
+	while ((c = getopt_long(argc, argv, "D:x:o:s:e:f:h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'f':
+			if (wn_parse_int(optarg, 0, 2, &arg_fold) < 0) {
+				wn_error("bad --fold '%s' (0 to 2)", optarg);
+				return EX_USAGE;
+			}
+			break;
 		case 'D': data = optarg; break;
 		case 'x': extra = *optarg ? optarg : NULL; break;
 		case 'o': outp = optarg; break;
@@ -719,8 +732,8 @@ print_row(const char *part, const char *source, const char *method,
 static void
 eval_usage(FILE *f)
 {
-	fprintf(f, "usage: winnow-train eval captions [--data FILE] [--model FILE] "
-			"[--verbose]\n");
+	fprintf(f, "usage: winnow-train eval [--data FILE] [--model FILE] "
+			"[--fold K] [--verbose]\n");
 }
 
 int
@@ -730,6 +743,7 @@ caption_eval_main(int argc, char **argv)
 		{ "data",    required_argument, NULL, 'D' },
 		{ "model",   required_argument, NULL, 'm' },
 		{ "verbose", no_argument,       NULL, 'v' },
+		{ "fold",    required_argument, NULL, 'f' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -744,8 +758,15 @@ caption_eval_main(int argc, char **argv)
 	size_t i;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "D:m:vh", longopts, NULL)) != -1) {
+	arg_fold = 0;
+	while ((c = getopt_long(argc, argv, "D:m:vf:h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'f':
+			if (wn_parse_int(optarg, 0, 2, &arg_fold) < 0) {
+				wn_error("bad --fold '%s' (0 to 2)", optarg);
+				return EX_USAGE;
+			}
+			break;
 		case 'D': data = optarg; break;
 		case 'm': model_path = optarg; break;
 		case 'v': verbose = 1; break;

@@ -880,6 +880,11 @@ find_candidates(const uint32_t *cp, int n, struct cands *cs)
 		} else {
 			continue;
 		}
+		/* "A previous model": the article, not a label */
+		if (c.type == CAPTION_T_BARE && c.nlabels == 1 &&
+				(cp[i] == 'a' || cp[i] == 'A' || cp[i] == 'I') &&
+				is_lower(cp[skip_spaces(cp, k, n)]))
+			continue;
 		/* mid-sentence bare markers only as "A, Text" */
 		if (!after_boundary(cp, i) && c.type != CAPTION_T_BARE_COMMA)
 			continue;
@@ -1286,7 +1291,11 @@ features(const struct ctx *x, const struct caption_cand *c,
 
 	/* sequence */
 	if (c->cls == CAPTION_C_POS) {
-		/* position words have no order */
+		/* position words have no order, but they rarely mix with letters */
+		if (st->nacc > 0 && c->cls != st->first_cls)
+			f[F_S_CLS] = 1;
+		if (st->nacc > 0 && family(c->type) != family(st->first_type))
+			f[F_S_TYPE] = 1;
 	} else if (st->nacc == 0) {
 		if (c->first == 0)
 			f[F_S_FIRST0] = 1;
@@ -1452,7 +1461,7 @@ decode(const struct ctx *x, struct caption_cand *v, size_t n,
 		int yes;
 
 		c->pass = pass;
-		if (st.nacc > 0 && c->start < st.last_end)
+		if (c->skip || (st.nacc > 0 && c->start < st.last_end))
 			continue;
 		features(x, c, &st, (int)n, f);
 		lookahead(v, n, i, f);
@@ -1983,6 +1992,26 @@ caption_split_cp(const struct caption_model *model, const uint32_t *cp_in,
 		goto out;
 	}
 	nacc = decode(&x, cs.v, cs.n, model->prefix, 0, oracle, octx);
+	if (nacc > 0 && oracle == NULL) {
+		/* position words are markers only in captions without letters
+		   ("(F) Left, ... Right, ..." are parts of F) */
+		int pos = 0, other = 0;
+
+		for (i = 0; i < cs.n; i++)
+			if (cs.v[i].accepted == 1) {
+				if (cs.v[i].cls == CAPTION_C_POS)
+					pos++;
+				else
+					other++;
+			}
+		if (pos > 0 && other > 0) {
+			for (i = 0; i < cs.n; i++) {
+				cs.v[i].skip = cs.v[i].cls == CAPTION_C_POS;
+				cs.v[i].accepted = 0;
+			}
+			nacc = decode(&x, cs.v, cs.n, model->prefix, 0, NULL, NULL);
+		}
+	}
 	if (nacc > 0) {
 		for (i = 0; i < cs.n; i++)
 			if (cs.v[i].accepted == 1)

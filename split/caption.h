@@ -69,6 +69,7 @@ struct caption_cand {
 	int pass;			/* 0 prefix decoding, 1 postfix */
 	double p;			/* probability under the pass's model */
 	int accepted;			/* 1 prefix marker, 2 postfix marker */
+	int skip;			/* left out of the decoding */
 };
 
 /*

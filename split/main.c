@@ -870,12 +870,6 @@ run_db(const struct opts *o, int argc, char **argv)
 	} else {
 		c.cm = caption_model_shipped();
 	}
-	rc = load_panel_model(o, &pm);
-	if (rc < 0)
-		return wn_exit_status(rc) == EX_USAGE ? EX_DATAERR :
-			wn_exit_status(rc);
-	c.pm = pm;
-	c.pm_version = panel_model_version(pm);
 	rc = wn_db_open(o->db_path, &dbo, &db);
 	if (rc < 0) {
 		if (rc == -WN_ESCHEMA)
@@ -887,10 +881,17 @@ run_db(const struct opts *o, int argc, char **argv)
 		else
 			wn_error("cannot open '%s': %s", o->db_path,
 					wn_strerror(rc));
-		panel_model_free(pm);
 		return wn_exit_status(rc);
 	}
 	c.db = db;
+	rc = load_panel_model(o, &pm);
+	if (rc < 0) {
+		wn_db_close(db);
+		return wn_exit_status(rc) == EX_USAGE ? EX_DATAERR :
+			wn_exit_status(rc);
+	}
+	c.pm = pm;
+	c.pm_version = panel_model_version(pm);
 	wn_rec_reader_init(&c.rr, stdin, "stdin");
 	if ((rc = wn_db_prepare(db, sql_all, &c.st_all)) < 0 ||
 			(rc = wn_db_prepare(db, sql_need, &c.st_need)) < 0 ||
