@@ -888,17 +888,152 @@ bands(const struct pair_panel *p, size_t np, int axis, int *group)
 }
 
 /*
+ * Reading order by recursive XY cuts: the panels are split into rows at every
+ * horizontal gutter that no panel crosses, else into columns at vertical
+ * gutters, and each part is ordered the same way.  So a grid reads row by row
+ * while a layout whose columns do not line up reads column by column, as
+ * labels usually run.  ix holds n panel indices, ordered in place.
+ */
+static void
+xy_order(const struct pair_panel *p, int *ix, size_t n, int depth)
+{
+	size_t i, j, start;
+	int axis, t, cut = 0;
+
+	if (n < 2)
+		return;
+	for (axis = 1; axis >= 0 && depth < 64; axis--) {
+		long end;
+
+		/* sort by the start along the axis */
+		for (i = 1; i < n; i++)
+			for (j = i; j > 0; j--) {
+				const struct pair_panel *x = &p[ix[j - 1]], *y = &p[ix[j]];
+
+				if ((axis ? x->y : x->x) <= (axis ? y->y : y->x))
+					break;
+				t = ix[j];
+				ix[j] = ix[j - 1];
+				ix[j - 1] = t;
+			}
+		end = axis ? p[ix[0]].y + p[ix[0]].h : p[ix[0]].x + p[ix[0]].w;
+		for (i = 1; i < n; i++) {
+			const struct pair_panel *y = &p[ix[i]];
+
+			if ((axis ? y->y : y->x) >= end - 4)
+				cut = 1;
+			if ((axis ? y->y + y->h : y->x + y->w) > end)
+				end = axis ? y->y + y->h : y->x + y->w;
+		}
+		if (cut)
+			break;
+	}
+	if (!cut) {
+		/* no gutter: top to bottom, then left to right */
+		for (i = 1; i < n; i++)
+			for (j = i; j > 0; j--) {
+				const struct pair_panel *x = &p[ix[j - 1]], *y = &p[ix[j]];
+
+				if (x->y < y->y || (x->y == y->y && x->x <= y->x))
+					break;
+				t = ix[j];
+				ix[j] = ix[j - 1];
+				ix[j - 1] = t;
+			}
+		return;
+	}
+	/* recurse into each part between gutters */
+	{
+		long end = axis ? p[ix[0]].y + p[ix[0]].h : p[ix[0]].x + p[ix[0]].w;
+
+		for (start = 0, i = 1; i <= n; i++) {
+			const struct pair_panel *y = i < n ? &p[ix[i]] : NULL;
+
+			if (y == NULL || (axis ? y->y : y->x) >= end - 4) {
+				xy_order(p, ix + start, i - start, depth + 1);
+				start = i;
+			}
+			if (y && (axis ? y->y + y->h : y->x + y->w) > end)
+				end = axis ? y->y + y->h : y->x + y->w;
+		}
+	}
+}
+
+static void
+reading_order(const struct pair_panel *p, size_t n, int *order)
+{
+	for (size_t i = 0; i < n; i++)
+		order[i] = (int)i;
+	xy_order(p, order, n, 0);
+}
+
+/* Labels for a set of unlabelled panels; see assign_unlabelled(). */
+static int
+assign_set(const struct pair_panel *p, size_t n, size_t nl, int axis,
+	   int use_bands, int *idx)
+{
+	int grp[PAIR_MAX_PANELS], order[PAIR_MAX_PANELS], a;
+	size_t i;
+
+	if (axis >= 0) {
+		if ((size_t)bands(p, n, axis, grp) != nl)
+			return 0;
+		for (i = 0; i < n; i++)
+			idx[i] = grp[i];
+		return 1;
+	}
+	if (n == nl) {
+		reading_order(p, n, order);
+		for (i = 0; i < n; i++)
+			idx[order[i]] = (int)i;
+		return 1;
+	}
+	if (n < nl || !use_bands)
+		return 0;
+	for (a = 1; a >= 0; a--) {
+		if ((size_t)bands(p, n, a, grp) != nl)
+			continue;
+		for (i = 0; i < n; i++)
+			idx[i] = grp[i];
+		return 1;
+	}
+	return 0;
+}
+
+/* Gap between two boxes (0 when they touch or overlap), Manhattan. */
+static long
+box_gap(const struct pair_panel *a, const struct pair_panel *b)
+{
+	long dx = 0, dy = 0;
+
+	if (a->x + a->w < b->x)
+		dx = b->x - (a->x + a->w);
+	else if (b->x + b->w < a->x)
+		dx = a->x - (b->x + b->w);
+	if (a->y + a->h < b->y)
+		dy = b->y - (a->y + a->h);
+	else if (b->y + b->h < a->y)
+		dy = a->y - (b->y + b->h);
+	return dx + dy;
+}
+
+/*
  * Unlabelled panels and nl caption labels: one label per panel in reading
  * order when the counts agree, else one per row or per column when those
- * count right (a panel "B" made of several plots).  Position labels ("left",
- * "top") follow the geometry.  Returns 1 if idx was filled.
+ * count right (a panel "B" made of several plots).  When the detector cut
+ * fragments off the panels (axis titles, legends: less than a tenth of the
+ * largest panel's area), the same is tried on the large panels alone and each
+ * fragment takes the label of the nearest large panel.  Position labels
+ * ("left", "top") follow the geometry.  Returns 1 if idx was filled.
  */
 static int
 assign_unlabelled(const struct pair_panel *panels, size_t np,
 		  const struct lab *labs, size_t nl, int *idx)
 {
-	int axis = -1, a, grp[PAIR_MAX_PANELS];
-	size_t i;
+	struct pair_panel major[PAIR_MAX_PANELS];
+	int axis = -1, a, midx[PAIR_MAX_PANELS], map[PAIR_MAX_PANELS];
+	int64_t maxarea = 0;
+	size_t i, j, nm = 0;
 
 	for (i = 0; i < nl; i++) {
 		if (labs[i].cls != CLS_POS) {
@@ -912,28 +1047,36 @@ assign_unlabelled(const struct pair_panel *panels, size_t np,
 		}
 		axis = a;
 	}
-	if (axis >= 0) {
-		if ((size_t)bands(panels, np, axis, grp) != nl)
-			return 0;
-		for (i = 0; i < np; i++)
-			idx[i] = grp[i];
+	if (assign_set(panels, np, nl, axis, 0, idx))
 		return 1;
-	}
-	if (np == nl) {
-		for (i = 0; i < np; i++)
-			idx[i] = (int)i;
-		return 1;
-	}
-	if (np < nl)
-		return 0;
-	for (a = 1; a >= 0; a--) {
-		if ((size_t)bands(panels, np, a, grp) != nl)
+	for (i = 0; i < np; i++)
+		if ((int64_t)panels[i].w * panels[i].h > maxarea)
+			maxarea = (int64_t)panels[i].w * panels[i].h;
+	for (i = 0; i < np; i++)
+		if ((int64_t)panels[i].w * panels[i].h * 10 >= maxarea) {
+			map[nm] = (int)i;
+			major[nm++] = panels[i];
+		}
+	if (nm == np || nm == 0 || !assign_set(major, nm, nl, axis, 1, midx))
+		return assign_set(panels, np, nl, axis, 1, idx);
+	for (i = 0; i < np; i++)
+		idx[i] = -1;
+	for (j = 0; j < nm; j++)
+		idx[map[j]] = midx[j];
+	for (i = 0; i < np; i++) {
+		long best = -1, g;
+
+		if (idx[i] >= 0 && (int64_t)panels[i].w * panels[i].h * 10 >= maxarea)
 			continue;
-		for (i = 0; i < np; i++)
-			idx[i] = grp[i];
-		return 1;
+		for (j = 0; j < nm; j++) {
+			g = box_gap(&panels[i], &major[j]);
+			if (best < 0 || g < best) {
+				best = g;
+				idx[i] = midx[j];
+			}
+		}
 	}
-	return 0;
+	return 1;
 }
 
 int

@@ -271,6 +271,40 @@ test_assign_unlabelled(void)
 }
 
 static void
+test_assign_reading_order(void)
+{
+	struct pair_sub s[5];
+	struct pair_panel p[8];
+	struct pair_result r = { 0 };
+
+	subs3(s, "A", "B", "C");
+	/* a tall panel left, two stacked right: A left, then B over C */
+	set_panel(&p[0], 300, 210, 200, 190, "");
+	set_panel(&p[1], 0, 0, 280, 400, "");
+	set_panel(&p[2], 300, 0, 200, 190, "");
+	CU_ASSERT_EQUAL_FATAL(pair_assign(cap3, s, 5, p, 3, 500, 400, &r), 0);
+	CU_ASSERT_STRING_EQUAL(r.v[0].labels[0], "C");
+	CU_ASSERT_STRING_EQUAL(r.v[1].labels[0], "A");
+	CU_ASSERT_STRING_EQUAL(r.v[2].labels[0], "B");
+	pair_result_release(&r);
+
+	/* fragments (an axis title, a legend) cut off two plots: the plots
+	   take the labels, each fragment its nearest plot's */
+	subs3(s, "A", "B", "B");
+	set_panel(&p[0], 0, 40, 20, 60, "");		/* A's y-axis title */
+	set_panel(&p[1], 30, 0, 400, 300, "");		/* A */
+	set_panel(&p[2], 30, 320, 400, 300, "");	/* B */
+	set_panel(&p[3], 200, 630, 60, 20, "");		/* B's x-axis title */
+	CU_ASSERT_EQUAL_FATAL(pair_assign(cap3, s, 4, p, 4, 430, 650, &r), 0);
+	CU_ASSERT_EQUAL(r.whole, 0);
+	CU_ASSERT_STRING_EQUAL(r.v[0].labels[0], "A");
+	CU_ASSERT_STRING_EQUAL(r.v[1].labels[0], "A");
+	CU_ASSERT_STRING_EQUAL(r.v[2].labels[0], "B");
+	CU_ASSERT_STRING_EQUAL(r.v[3].labels[0], "B");
+	pair_result_release(&r);
+}
+
+static void
 test_assign_gaps(void)
 {
 	struct pair_sub s[5];
@@ -537,6 +571,7 @@ main(void)
 	CU_add_test(s, "labelled panels", test_assign_labels);
 	CU_add_test(s, "ambiguous case", test_assign_ambiguous_case);
 	CU_add_test(s, "unlabelled panels", test_assign_unlabelled);
+	CU_add_test(s, "reading order and fragments", test_assign_reading_order);
 	CU_add_test(s, "gaps between labels", test_assign_gaps);
 	CU_add_test(s, "position labels", test_assign_positions);
 	CU_add_test(s, "single images", test_assign_single);
