@@ -334,6 +334,12 @@ panel_model_cut_weights(struct panel_model *m)
 	return m->cut_w;
 }
 
+void
+panel_model_set_cut_threshold(struct panel_model *m, float t)
+{
+	m->cut_threshold = t;
+}
+
 float *
 panel_model_leaf_weights(struct panel_model *m)
 {
@@ -758,6 +764,27 @@ cut_features(const struct panels_page *pg, const struct rect *r, int axis,
 	f[21] = gap * nm >= 8;
 	f[22] = (float)(f[3] * f[8]);
 	f[23] = (float)((la < lb ? da : db) * f[8]);
+	{
+		/* images end in straight filled edges; text and plots do not */
+		double fa = 0, fb = 0, emin, emax;
+
+		if (ea)
+			fa = (double)line_sum(pg, &a, axis,
+					      axis == 0 ? a.y1 - 1 : a.x1 - 1) / (oa + 1);
+		if (eb)
+			fb = (double)line_sum(pg, &b, axis,
+					      axis == 0 ? b.y0 : b.x0) / (ob + 1);
+		emin = fmin(fa, fb);
+		emax = fmax(fa, fb);
+		f[24] = (float)emin;
+		f[25] = (float)emax;
+		f[26] = (float)(emin * (gap * nm < 8));
+		f[27] = fmin(da, db) > 0.8;
+		f[28] = (float)(f[27] * f[20]);
+		f[29] = (float)(c->line * emin);
+		f[30] = (float)(emin > 0.9 && emax > 0.9);
+		f[31] = (float)((smin * nm < 40) * (1 - emin));
+	}
 }
 
 static float
@@ -991,6 +1018,23 @@ leaf_features(const struct panels_page *pg, const struct leaf *lf, float *f)
 	f[13] = lf->is_label;
 	f[14] = (float)(f[6] * f[6]);
 	f[15] = (float)(area / tot);
+	{
+		double e[4], mn = 1, sum = 0;
+		int k;
+
+		e[0] = (double)rsum(pg, r->x0, r->y0, r->x1, r->y0 + 1) / (w + 1);
+		e[1] = (double)rsum(pg, r->x0, r->y1 - 1, r->x1, r->y1) / (w + 1);
+		e[2] = (double)rsum(pg, r->x0, r->y0, r->x0 + 1, r->y1) / (h + 1);
+		e[3] = (double)rsum(pg, r->x1 - 1, r->y0, r->x1, r->y1) / (h + 1);
+		for (k = 0; k < 4; k++) {
+			mn = fmin(mn, e[k]);
+			sum += e[k];
+		}
+		f[16] = (float)(sum / 4);
+		f[17] = (float)mn;
+		f[18] = (float)(f[6] * f[4]);
+		f[19] = (float)(fmax(w, h) * nm < 60);
+	}
 }
 
 /* Connected components of the mask inside r: calls fn per component box. */
@@ -1275,6 +1319,86 @@ ambiguous_case(char c)
 	return strchr("cCoOsSuUvVwWxXzZpPkK", c) != NULL;
 }
 
+static double
+rect_gap(const struct rect *a, const struct rect *b)
+{
+	double dx = fmax(0, fmax(a->x0 - b->x1, b->x0 - a->x1));
+	double dy = fmax(0, fmax(a->y0 - b->y1, b->y0 - a->y1));
+
+	return dx + dy;
+}
+
+static int
+rects_overlap(const struct rect *a, const struct rect *b)
+{
+	return a->x0 < b->x1 && b->x0 < a->x1 && a->y0 < b->y1 && b->y0 < a->y1;
+}
+
+/*
+ * Regions that are not panels on their own (axis titles, tick labels, legends
+ * cut off by a gutter) join the nearest panel when it is close and the union
+ * overlaps no other panel; the rest (figure titles far away, specks) go.
+ */
+static void
+merge_fragments(struct panels_page *pg)
+{
+	const struct panel_model *m = pg->m;
+	size_t i, j, k;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < pg->nleaves; i++) {
+			struct leaf *lf = &pg->leaves[i];
+			double bestd = 1e30;
+			size_t best = SIZE_MAX;
+
+			if (lf->is_label || lf->score >= m->leaf_threshold ||
+			    lf->is_label == 2)
+				continue;
+			for (j = 0; j < pg->nleaves; j++) {
+				struct leaf *p = &pg->leaves[j];
+				double d;
+
+				if (j == i || p->is_label ||
+				    p->score < m->leaf_threshold)
+					continue;
+				d = rect_gap(&lf->r, &p->r);
+				if (d < bestd) {
+					bestd = d;
+					best = j;
+				}
+			}
+			if (best == SIZE_MAX || bestd * pg->norm > 30)
+				continue;
+			{
+				struct leaf *p = &pg->leaves[best];
+				struct rect u = p->r;
+				int clash = 0;
+
+				u.x0 = u.x0 < lf->r.x0 ? u.x0 : lf->r.x0;
+				u.y0 = u.y0 < lf->r.y0 ? u.y0 : lf->r.y0;
+				u.x1 = u.x1 > lf->r.x1 ? u.x1 : lf->r.x1;
+				u.y1 = u.y1 > lf->r.y1 ? u.y1 : lf->r.y1;
+				for (k = 0; k < pg->nleaves && !clash; k++) {
+					const struct leaf *o = &pg->leaves[k];
+
+					if (k == best || k == i || o->is_label ||
+					    o->score < m->leaf_threshold)
+						continue;
+					clash = rects_overlap(&u, &o->r);
+				}
+				if (clash)
+					continue;
+				p->r = u;
+				lf->is_label = 2;	/* absorbed */
+			}
+		}
+	}
+	for (i = 0; i < pg->nleaves; i++)
+		if (pg->leaves[i].is_label == 2)
+			pg->leaves[i].is_label = 0, pg->leaves[i].score = 0;
+}
+
 int
 panels_detect(const struct panel_model *m, const struct wn_image *rgb,
 	      struct panel_set *ret)
@@ -1306,6 +1430,8 @@ panels_detect(const struct panel_model *m, const struct wn_image *rgb,
 		if (!lf->is_label && lf->score >= m->leaf_threshold)
 			np++;
 	}
+	if (np > 0)
+		merge_fragments(pg);
 	if (np == 0) {
 		/* nothing convincing: the whole figure is one panel */
 		s.v = calloc(1, sizeof(*s.v));
@@ -1415,7 +1541,7 @@ panels_collect_leaves(struct panels_page *pg, const struct panels_box *gt,
 		struct leaf *lf = &pg->leaves[i];
 		float f[PANELS_LEAF_NF];
 		double a = (double)(lf->r.x1 - lf->r.x0) * (lf->r.y1 - lf->r.y0);
-		double inside = 0;
+		double best = 0;
 		int target;
 
 		lf->is_label = pg->nleaves > 1 && leaf_glyph(pg, lf);
@@ -1429,10 +1555,14 @@ panels_collect_leaves(struct panels_page *pg, const struct panels_box *gt,
 			double iw = fmin(gx1, lf->r.x1) - fmax(gx0, lf->r.x0);
 			double ih = fmin(gy1, lf->r.y1) - fmax(gy0, lf->r.y0);
 
-			if (iw > 0 && ih > 0)
-				inside += iw * ih;
+			if (iw > 0 && ih > 0) {
+				double in = iw * ih;
+				double un = a + (gx1 - gx0) * (gy1 - gy0) - in;
+
+				best = fmax(best, in / un);
+			}
 		}
-		target = inside >= 0.5 * a;
+		target = best >= 0.5;
 		if ((rc = fn(ud, f, target)) < 0)
 			return rc;
 	}

@@ -74,8 +74,8 @@ void panel_set_release(struct panel_set *s);
  * detection: a reduced copy, its background mask and integral image.  Ground
  * truth boxes are in original-image pixels.
  */
-#define PANELS_CUT_NF	24	/* features of a candidate separator */
-#define PANELS_LEAF_NF	16	/* features of a final region */
+#define PANELS_CUT_NF	32	/* features of a candidate separator */
+#define PANELS_LEAF_NF	20	/* features of a final region */
 
 struct panels_box {
 	int x, y, w, h;
@@ -119,6 +119,7 @@ int panel_model_baseline(struct panel_model **ret)
 /* Accessors for training: the weight vectors of a loaded model. */
 float *panel_model_cut_weights(struct panel_model *m);
 float *panel_model_leaf_weights(struct panel_model *m);
+void panel_model_set_cut_threshold(struct panel_model *m, float t);
 struct labels_model *panel_model_glyphs(struct panel_model *m);
 /* Replace the glyph classifier; takes the weights over and clears *g. */
 void panel_model_set_glyphs(struct panel_model *m, struct labels_model *g);

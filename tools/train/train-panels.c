@@ -455,6 +455,9 @@ count_pos(const struct train_xy *d)
 	return n;
 }
 
+static double tune_f1(const struct train_opts *o, const struct panel_model *m,
+		      const struct train_set *figs);
+
 int
 train_panels_main(const struct train_opts *o)
 {
@@ -495,6 +498,22 @@ train_panels_main(const struct train_opts *o)
 	wn_info("regions: %zu examples, %zu panels", d.n, count_pos(&d));
 	if ((rc = train_logistic(&d, 1.0, panel_model_leaf_weights(m))) < 0)
 		goto fail;
+	{
+		/* the cut threshold that does best on the training figures */
+		double best = -1, thr, f1, keep = 0.5;
+
+		for (thr = 0.15; thr < 0.71; thr += 0.05) {
+			panel_model_set_cut_threshold(m, (float)thr);
+			f1 = tune_f1(o, m, &figs);
+			wn_info("cut threshold %.2f: training F1@0.5 %.4f", thr, f1);
+			if (f1 > best + 1e-9) {
+				best = f1;
+				keep = thr;
+			}
+		}
+		panel_model_set_cut_threshold(m, (float)keep);
+		wn_info("cut threshold %.2f kept", keep);
+	}
 	if ((rc = train_write_model(m, o->model_out, o->c_out)) < 0) {
 		status = EX_CANTCREAT;
 		goto out;
@@ -722,6 +741,31 @@ out:
 	panel_model_free(m);
 	panel_model_free(base);
 	return status;
+}
+
+static double
+tune_f1(const struct train_opts *o, const struct panel_model *m,
+	const struct train_set *figs)
+{
+	struct score sc;
+	double p, r, f1;
+	size_t i;
+
+	memset(&sc, 0, sizeof(sc));
+	for (i = 0; i < figs->n; i++) {
+		struct wn_image img = { 0 };
+		struct panel_set ps = { 0 };
+
+		if (figs->v[i].heldout || load_dev_image(o->dev, &figs->v[i], &img) < 0)
+			continue;
+		if (panels_detect(m, &img, &ps) == 0) {
+			(void)!score_figure(&figs->v[i], &ps, &sc);
+			panel_set_release(&ps);
+		}
+		wn_image_release(&img);
+	}
+	prf(sc.tp5, sc.pred, sc.gt, &p, &r, &f1);
+	return f1;
 }
 
 /* ---------- detect ---------- */
