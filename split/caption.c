@@ -1241,7 +1241,10 @@ features(const struct ctx *x, const struct caption_cand *c,
 			while (e < n && is_word(cp[e]) && len < 23)
 				w[len++] = cp[e] < 0x80 ? (char)cp[e++] : (e++, '?');
 			w[len] = '\0';
-			if (word_in(w, func_words, NELEM(func_words)))
+			/* "(b) the Ag spectra": an article starts a list item */
+			if (word_in(w, func_words, NELEM(func_words)) &&
+					strcmp(w, "the") != 0 && strcmp(w, "a") != 0 &&
+					strcmp(w, "an") != 0)
 				f[F_N_FUNC] = 1;
 			else
 				f[F_N_LOWER] = 1;
