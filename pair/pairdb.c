@@ -478,7 +478,7 @@ fig_compute(struct ctx *c, int64_t id, struct fig *f)
 	int *panel_dup = NULL;
 	struct pair_sub *subs = NULL;
 	char **texts = NULL;
-	size_t np = 0, ns = 0, i;
+	size_t np = 0, ns = 0, cap = 0, i;
 	struct pair_result pr = { 0 };
 	char *caption = NULL, *lic = NULL, *doc_text = NULL, *source = NULL;
 	const char *fig_reason = NULL, *key;
@@ -611,15 +611,29 @@ fig_compute(struct ctx *c, int64_t id, struct fig *f)
 	sqlite3_clear_bindings(st);
 	st = c->st_subs;
 	sqlite3_bind_int64(st, 1, id);
-	subs = calloc(PAIR_MAX_SUBS, sizeof(*subs));
-	texts = calloc(PAIR_MAX_SUBS, sizeof(*texts));
-	if (subs == NULL || texts == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (ns == PAIR_MAX_SUBS)
 			break;
+		if (ns == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			struct pair_sub *ts = realloc(subs, nc * sizeof(*ts));
+
+			if (ts == NULL) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			subs = ts;
+			char **tt = realloc(texts, nc * sizeof(*tt));
+
+			if (tt == NULL) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			texts = tt;
+			cap = nc;
+		}
+		memset(&subs[ns], 0, sizeof(subs[ns]));
+		texts[ns] = NULL;
 		parse_labels((const char *)sqlite3_column_text(st, 0), &subs[ns]);
 		subs[ns].shared = sqlite3_column_int(st, 1) != 0;
 		subs[ns].start = sqlite3_column_int(st, 2);

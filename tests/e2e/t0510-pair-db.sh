@@ -20,7 +20,8 @@ INSERT INTO documents (id, source, source_id, base_id, version, license,
  (9, 'pmc', 'PMC600.1', 'PMC600', 1, 'CC BY-NC', 0, 0, 0, NULL),
  (10, 'pmc', 'PMC700.1', 'PMC700', 1, 'public domain', 0, 0, 0, NULL),
  (11, 'pmc', 'PMC800.1', 'PMC800', 1, 'CC BY', 0, 0, 0, NULL),
- (12, 'pmc', 'PMC900.1', 'PMC900', 1, 'CC BY', 0, 0, 0, NULL);
+ (12, 'pmc', 'PMC900.1', 'PMC900', 1, 'CC BY', 0, 0, 0, NULL),
+ (13, 'pmc', 'PMC950.1', 'PMC950', 1, 'CC BY', 0, 0, 0, NULL);
 INSERT INTO images (id, sha256, path, bytes, format, width, height) VALUES
  (1, printf('%064d', 1), 'a/1.jpg', 100, 'jpeg', 600, 400),
  (3, printf('%064d', 3), 'a/3.jpg', 100, 'jpeg', 600, 400),
@@ -32,7 +33,8 @@ INSERT INTO images (id, sha256, path, bytes, format, width, height) VALUES
  (9, printf('%064d', 9), 'a/9.jpg', 100, 'jpeg', 700, 700),
  (10, printf('%064d', 10), 'a/10.jpg', 100, 'jpeg', 600, 400),
  (11, printf('%064d', 11), 'a/11.jpg', 100, 'jpeg', 50, 40),
- (12, printf('%064d', 12), 'a/12.jpg', 100, 'jpeg', 600, 400);
+ (12, printf('%064d', 12), 'a/12.jpg', 100, 'jpeg', 600, 400),
+ (13, printf('%064d', 13), 'a/13.jpg', 100, 'jpeg', 600, 400);
 -- figure n belongs to document n; versions 1 and 2 share image 1
 INSERT INTO figures (id, document_id, ordinal, caption, image_id, status) VALUES
  (1, 1, 0, 'Chest CT, axial.', 1, 'ok'),
@@ -46,7 +48,8 @@ INSERT INTO figures (id, document_id, ordinal, caption, image_id, status) VALUES
  (9, 9, 0, 'Lung histology. (A) H&amp;E section; (B) Masson trichrome; (C) CD68 staining; (E) a duplicate. Scale bars, 50 um.', 9, 'ok'),
  (10, 10, 0, NULL, 10, 'ok'),
  (11, 11, 0, 'A tiny icon.', 11, 'ok'),
- (12, 12, 0, 'Not split yet.', 12, 'ok');
+ (12, 12, 0, 'Not split yet.', 12, 'ok'),
+ (13, 13, 0, 'A corrupt image.', 13, 'ok');
 INSERT INTO panels (id, figure_id, image_id, ordinal, x, y, w, h, label) VALUES
  (1, 1, 1, 0, 0, 0, 600, 400, ''),
  (2, 2, 1, 0, 0, 0, 600, 400, ''),
@@ -71,7 +74,9 @@ INSERT INTO subcaptions (figure_id, ordinal, labels, is_shared, start, end, text
  (9, 5, '[]', 1, 97, 115, 'Scale bars, 50 um.');
 INSERT INTO split_state (figure_id, panels_model, captions_model, split_at)
  SELECT id, 'panels-test', 'captions-test', '2026-01-01T00:00:00Z' FROM figures
-  WHERE id <> 12;
+  WHERE id NOT IN (12, 13);
+INSERT INTO split_state (figure_id, panels_error, captions_model, split_at)
+ VALUES (13, 'corrupt JPEG', 'captions-test', '2026-01-01T00:00:00Z');
 -- image 8 duplicates image 1 (kept by figure 2); panel 94 duplicates panel 91
 INSERT INTO duplicates (group_id, kind, image_id, is_representative, method, distance) VALUES
  (1, 'image', 1, 1, 'pdq', 0), (1, 'image', 8, 0, 'pdq', 12);
@@ -105,6 +110,7 @@ cat >"$T/want" <<'EOF2'
 9|94|dropped|duplicate
 10|10|dropped|no-caption
 11|11|dropped|too-small
+13|0|dropped|bad-image
 EOF2
 diff -u "$T/want" "$T/got" >&2 || fail "pairs and reasons"
 ok "every reason code"
@@ -117,7 +123,8 @@ ok "every reason code"
 	fail "panel b did not take sub-caption B"
 [ "$(sql "SELECT x || ',' || y || ',' || w || ',' || h FROM pairs WHERE panel_id = 93")" = \
   "0,310,300,300" ] || fail "box of panel D"
-[ "$(sql "SELECT count(*) FROM pairs WHERE model = 'panels-test captions-test'")" -eq 14 ] ||
+[ "$(sql "SELECT count(*) FROM pairs WHERE model = 'panels-test captions-test'")" -eq 14 ] &&
+[ "$(sql "SELECT model FROM pairs WHERE figure_id = 13")" = captions-test ] ||
 	fail "model versions not recorded"
 ok "captions, boxes and models"
 
