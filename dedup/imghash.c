@@ -21,6 +21,12 @@
 
 #include "dedup/imghash.h"
 
+/* Bit-exactness needs every product rounded before it is added: no fused
+   multiply-adds (GCC in C11 mode does not contract; clang needs telling). */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 #define LANCZOS_SUPPORT	3.0
 #define PRECISION_BITS	(32 - 8 - 2)
 #define IMGHASH_MAX_SIDE	65535

@@ -16,6 +16,12 @@
 
 #include "dedup/pdq.h"
 
+/* Bit-exactness needs every product rounded before it is added: no fused
+   multiply-adds (GCC in C11 mode does not contract; clang needs telling). */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 #define PDQ_N	64	/* side of the decimated buffer */
 #define PDQ_K	16	/* side of the kept DCT block */
 
