@@ -467,6 +467,7 @@ main(int argc, char *argv[])
 	wn_log_init("winnow-dedup", verbosity);
 	dedup_params_default(&o.p);
 	o.jobs = wn_ncpu();
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "d:j:qvhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': o.db_path = optarg; break;
