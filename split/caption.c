@@ -858,8 +858,15 @@ find_candidates(const uint32_t *cp, int n, struct cands *cs)
 		if (j < 0 || c.cls == CAPTION_C_DIGIT)
 			continue;
 		k = j;
-		if (k < n && (cp[k] == ',' || cp[k] == ':' || cp[k] == '.') &&
-				c.nlabels == 1 && k + 1 < n && is_space(cp[k + 1])) {
+		/* "a | Overall view" */
+		if (k + 2 < n && is_space(cp[k]) && cp[k + 1] == '|' &&
+				is_space(cp[k + 2]) && after_boundary(cp, i)) {
+			c.type = CAPTION_T_BARE_COLON;
+			c.end = k + 2;
+		} else if (k < n && (cp[k] == ',' || cp[k] == ':' ||
+				cp[k] == '.') && (c.nlabels == 1 ||
+				after_boundary(cp, i)) && k + 1 < n &&
+				is_space(cp[k + 1])) {
 			int nx = skip_spaces(cp, k + 1, n);
 
 			if (nx >= n || !is_word(cp[nx]))

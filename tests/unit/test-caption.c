@@ -142,12 +142,17 @@ test_candidates(void)
 		{ "structures of A, THL", "A", CAPTION_T_BARE_COMMA },
 		{ "Title. A: first", "A", CAPTION_T_BARE_COLON },
 		{ "Title. b) second", "b", CAPTION_T_HALF },
+		{ "Title. c,d, XPS spectra", "c,d", CAPTION_T_BARE_COMMA },
+		{ "Title. a | Overall view", "a", CAPTION_T_BARE_COLON },
+		{ "Title. Panels B and C show", "B,C", CAPTION_T_BARE },
+		{ "Title. Panel A: first", "A", CAPTION_T_BARE_COLON },
 		{ "Title. Left: first", "left", CAPTION_T_POS_WORD },
 		{ "Title. The right panel shows", "right", CAPTION_T_POS_WORD },
 	};
 	static const char *const none[] = { "Cells (n = 3) y", "Cells (arrows) y",
 		"Cells (MW) y", "see Figure 1B", "type A cells", "x [12] y",
-		"Cells (A\xe2\x80\x93" "A) y", "Cells (Z\xe2\x80\x93" "A) y" };
+		"Cells (A\xe2\x80\x93" "A) y", "Cells (Z\xe2\x80\x93" "A) y",
+		"Title. A previous model", "Title. a further test" };
 	char buf[256];
 	size_t i;
 	int type;
