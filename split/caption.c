@@ -686,216 +686,247 @@ after_boundary(const uint32_t *cp, int i)
 		cp[p] == ':';
 }
 
+/*
+ * "(A)", "(A-C)", "(left)", and groups joined by "and", a dash or a comma:
+ * "(B) and (E)", "(H)-(J)".  1 and *ret if found at i, else 0.
+ */
+static int
+cand_paren(const uint32_t *cp, int i, int n, struct caption_cand *ret)
+{
+	struct caption_cand c = { 0 }, d, r;
+	struct label a, b;
+	int j, k, s, m, dash;
+
+	j = parse_paren(cp, i, n, &c);
+	if (j < 0)
+		return 0;
+	if (cp[i] == '[' && c.cls == CAPTION_C_DIGIT)
+		return 0;		/* citation "[12]" */
+	while (c.cls != CAPTION_C_POS) {
+		dash = 0;
+		s = skip_spaces(cp, j, n);
+		if (s < n && is_dash(cp[s])) {
+			dash = 1;
+			s = skip_spaces(cp, s + 1, n);
+		} else if ((k = parse_list_sep(cp, j, n, 1)) >= 0) {
+			s = k;
+		} else if (s > j && (m = match_word(cp, s, n, "or")) > 0) {
+			s = skip_spaces(cp, s + m, n);
+		} else {
+			break;
+		}
+		if (s >= n || cp[s] != '(')
+			break;
+		memset(&d, 0, sizeof(d));
+		k = parse_paren(cp, s, n, &d);
+		if (k < 0 || d.cls != c.cls)
+			break;
+		if (dash && c.nlabels == 1 && d.nlabels == 1) {
+			if (parse_label(cp, skip_spaces(cp, c.start + 1, n), n,
+					&a) < 0 ||
+					parse_label(cp, skip_spaces(cp, d.start + 1,
+					n), n, &b) < 0)
+				break;
+			r = c;
+			r.nlabels = 0;
+			if (cand_add_range(&r, &a, &b) < 0)
+				break;
+			c = r;
+		} else {
+			for (m = 0; m < d.nlabels; m++)
+				if (cand_add_label(&c, d.labels[m]) < 0)
+					break;
+		}
+		if (d.last > c.last)
+			c.last = d.last;
+		c.type = CAPTION_T_PAREN_JOIN;
+		c.end = k;
+		j = k;
+	}
+	*ret = c;
+	return 1;
+}
+
+/* A noun after a position word: "Top panel", "Upper row", "left part". */
+static int
+pos_noun(const uint32_t *cp, int k, int n)
+{
+	static const char *const nouns[] = { "panel", "panels", "row",
+		"column", "image", "images", "graph", "part" };
+	size_t a;
+	int m;
+
+	for (a = 0; a < sizeof(nouns) / sizeof(nouns[0]); a++)
+		if ((m = match_word(cp, k, n, nouns[a])) > 0)
+			return m;
+	return 0;
+}
+
+/* Sentence-level position words: "Left:", "The top panel shows". */
+static int
+cand_pos_word(const uint32_t *cp, int i, int n, struct caption_cand *ret)
+{
+	struct caption_cand c = { 0 };
+	const char *w, *w2;
+	int s = i, m, e, k;
+
+	if ((m = match_word(cp, s, n, "the")) > 0 ||
+			(m = match_word(cp, s, n, "in")) > 0)
+		s = skip_spaces(cp, s + m, n);
+	if (s > i && (m = match_word(cp, s, n, "the")) > 0)
+		s = skip_spaces(cp, s + m, n);
+	if ((m = match_pos_word(cp, s, n, &w)) == 0)
+		return 0;
+	e = s + m;
+	c.cls = CAPTION_C_POS;
+	c.first = c.last = -1;
+	c.type = CAPTION_T_POS_WORD;
+	(void)cand_add_label(&c, w);
+	k = skip_spaces(cp, e, n);
+	if (k < n && (m = match_pos_word(cp, k, n, &w2)) > 0)
+		e = k + m;
+	k = skip_spaces(cp, e, n);
+	if (k < n && (m = pos_noun(cp, k, n)) > 0)
+		e = k + m;
+	if (e < n && (cp[e] == ':' || cp[e] == ','))
+		e++;
+	c.start = i;
+	c.end = e;
+	*ret = c;
+	return 1;
+}
+
+/* "Panel A: Text", "Panels B and C show ..." at a sentence start. */
+static int
+cand_panel_word(const uint32_t *cp, int i, int n, struct caption_cand *ret)
+{
+	struct caption_cand c = { 0 };
+	int j, k, m, range;
+
+	if ((m = match_word(cp, i, n, "panel")) == 0 &&
+			(m = match_word(cp, i, n, "panels")) == 0)
+		return 0;
+	k = skip_spaces(cp, i + m, n);
+	if (k == i + m)
+		return 0;
+	j = parse_label_list(cp, k, n, 1, 8, &c, &range);
+	if (j <= 0 || c.cls == CAPTION_C_DIGIT)
+		return 0;
+	if (j + 1 < n && (cp[j] == ':' || cp[j] == ',' || cp[j] == '.') &&
+			is_space(cp[j + 1])) {
+		c.type = CAPTION_T_BARE_COLON;
+		c.end = j + 1;
+	} else {
+		c.type = CAPTION_T_BARE;
+		c.end = j;
+	}
+	c.start = i;
+	*ret = c;
+	return 1;
+}
+
+/* Half parenthesis: "a) Text". */
+static int
+cand_half(const uint32_t *cp, int i, int n, struct caption_cand *ret)
+{
+	struct caption_cand c = { 0 };
+	struct label l;
+	int k;
+
+	k = parse_label(cp, i, n, &l);
+	if (k <= 0 || k >= n || cp[k] != ')' || l.cls == CAPTION_C_DIGIT ||
+			(k + 1 < n && !is_space(cp[k + 1])))
+		return 0;
+	c.type = CAPTION_T_HALF;
+	c.cls = l.cls;
+	c.first = c.last = l.idx;
+	(void)cand_add_label(&c, l.s);
+	c.start = i;
+	c.end = k + 1;
+	*ret = c;
+	return 1;
+}
+
+/* Bare labels: "a Text", "a, b Text", "c-e Text", "A, Text", "A: Text",
+   "c,d, Text", "a | Text". */
+static int
+cand_bare(const uint32_t *cp, int i, int n, struct caption_cand *ret)
+{
+	struct caption_cand c = { 0 };
+	int k, nx, range, start = after_boundary(cp, i);
+
+	if (!is_alpha(cp[i]))
+		return 0;
+	k = parse_label_list(cp, i, n, 1, 8, &c, &range);
+	if (k < 0 || c.cls == CAPTION_C_DIGIT)
+		return 0;
+	if (start && k + 2 < n && is_space(cp[k]) && cp[k + 1] == '|' &&
+			is_space(cp[k + 2])) {
+		c.type = CAPTION_T_BARE_COLON;
+		c.end = k + 2;
+	} else if (k + 1 < n && (cp[k] == ',' || cp[k] == ':' ||
+			cp[k] == '.') && is_space(cp[k + 1]) &&
+			(c.nlabels == 1 || start)) {
+		nx = skip_spaces(cp, k + 1, n);
+		if (nx >= n || !is_word(cp[nx]))
+			return 0;
+		c.type = cp[k] == ',' ? CAPTION_T_BARE_COMMA :
+			CAPTION_T_BARE_COLON;
+		c.end = k + 1;
+	} else if (start && k < n && is_space(cp[k])) {
+		nx = skip_spaces(cp, k, n);
+		if (nx >= n || !(is_word(cp[nx]) || cp[nx] == '('))
+			return 0;
+		/* "A previous model": the article, not a label */
+		if (c.nlabels == 1 && (cp[i] == 'a' || cp[i] == 'A' ||
+				cp[i] == 'I') && is_lower(cp[nx]))
+			return 0;
+		c.type = CAPTION_T_BARE;
+		c.end = k;
+	} else if (k < n && cp[k] == ':' && c.nlabels > 1) {
+		c.type = CAPTION_T_BARE_COLON;
+		c.end = k + 1;
+	} else {
+		return 0;
+	}
+	/* mid-sentence bare markers only as "A, Text" */
+	if (!start && c.type != CAPTION_T_BARE_COMMA)
+		return 0;
+	c.start = i;
+	*ret = c;
+	return 1;
+}
+
 static int
 find_candidates(const uint32_t *cp, int n, struct cands *cs)
 {
 	struct caption_cand c;
-	int i, j, k, m, rc, range;
-	const char *w;
+	uint32_t p;
+	int i, rc, found;
 
 	for (i = 0; i < n; i++) {
-		uint32_t ch = cp[i];
-
 		memset(&c, 0, sizeof(c));
-		if (ch == '(' || ch == '[') {
-			j = parse_paren(cp, i, n, &c);
-			if (j < 0)
-				continue;
-			if (ch == '[' && c.cls == CAPTION_C_DIGIT)
-				continue;	/* citation "[12]" */
-			/* joined groups: "(B) and (E)", "(H)-(J)", "(A), (B)" */
-			for (;;) {
-				struct caption_cand d;
-				int s, dash = 0, k2;
-
-				s = skip_spaces(cp, j, n);
-				if (s < n && is_dash(cp[s])) {
-					dash = 1;
-					s = skip_spaces(cp, s + 1, n);
-				} else if ((k2 = parse_list_sep(cp, j, n, 1)) >= 0) {
-					s = k2;
-				} else if ((m = match_word(cp, s, n, "or")) > 0 &&
-						s > j) {
-					s = skip_spaces(cp, s + m, n);
-				} else {
-					break;
-				}
-				if (s >= n || cp[s] != '(' || c.cls == CAPTION_C_POS)
-					break;
-				memset(&d, 0, sizeof(d));
-				k2 = parse_paren(cp, s, n, &d);
-				if (k2 < 0 || d.cls != c.cls)
-					break;
-				if (dash && c.nlabels == 1 && d.nlabels == 1) {
-					struct label a, b;
-					struct caption_cand r = c;
-
-					if (parse_label(cp, skip_spaces(cp, c.start + 1, n),
-							n, &a) < 0 ||
-							parse_label(cp, skip_spaces(cp,
-							d.start + 1, n), n, &b) < 0)
-						break;
-					r.nlabels = 0;
-					if (cand_add_range(&r, &a, &b) < 0)
-						break;
-					c = r;
-				} else {
-					for (k = 0; k < d.nlabels; k++)
-						if (cand_add_label(&c, d.labels[k]) < 0)
-							break;
-				}
-				if (d.last > c.last)
-					c.last = d.last;
-				c.type = CAPTION_T_PAREN_JOIN;
-				c.end = k2;
-				j = k2;
-			}
-			rc = cands_push(cs, &c);
-			if (rc < 0)
-				return rc;
-			i = c.end - 1;
+		if (cp[i] == '(' || cp[i] == '[') {
+			found = cand_paren(cp, i, n, &c);
+		} else if (!is_alpha(cp[i]) && !is_digit(cp[i])) {
 			continue;
-		}
-		if (!is_alpha(ch) && !is_digit(ch))
-			continue;
-		if (i > 0 && (is_word(cp[i - 1]) || is_dash(cp[i - 1]) ||
-				cp[i - 1] == '.' || is_prime(cp[i - 1]) ||
-				cp[i - 1] == '/' || cp[i - 1] == '(' ||
-				cp[i - 1] == '[' || cp[i - 1] == '+'))
-			continue;
-		/* sentence-level position words: "Left:", "The top panel shows" */
-		if (after_boundary(cp, i) && is_alpha(ch)) {
-			int s = i;
-
-			if ((m = match_word(cp, s, n, "the")) > 0 ||
-					(m = match_word(cp, s, n, "in")) > 0)
-				s = skip_spaces(cp, s + m, n);
-			if (s > i && (m = match_word(cp, s, n, "the")) > 0)
-				s = skip_spaces(cp, s + m, n);
-			if ((m = match_pos_word(cp, s, n, &w)) > 0) {
-				int e = s + m;
-				const char *w2;
-
-				memset(&c, 0, sizeof(c));
-				c.cls = CAPTION_C_POS;
-				c.first = c.last = -1;
-				c.type = CAPTION_T_POS_WORD;
-				(void)cand_add_label(&c, w);
-				k = skip_spaces(cp, e, n);
-				if (k < n && (m = match_pos_word(cp, k, n, &w2)) > 0)
-					e = k + m;
-				k = skip_spaces(cp, e, n);
-				if (k < n && ((m = match_word(cp, k, n, "panel")) > 0 ||
-						(m = match_word(cp, k, n, "panels")) > 0 ||
-						(m = match_word(cp, k, n, "row")) > 0 ||
-						(m = match_word(cp, k, n, "column")) > 0 ||
-						(m = match_word(cp, k, n, "image")) > 0 ||
-						(m = match_word(cp, k, n, "images")) > 0 ||
-						(m = match_word(cp, k, n, "graph")) > 0 ||
-						(m = match_word(cp, k, n, "part")) > 0))
-					e = k + m;
-				if (e < n && (cp[e] == ':' || cp[e] == ','))
-					e++;
-				c.start = i;
-				c.end = e;
-				rc = cands_push(cs, &c);
-				if (rc < 0)
-					return rc;
-				i = e - 1;
-				continue;
-			}
-		}
-		/* "Panel A: Text", "Panels B and C show ..." at a sentence start */
-		if (after_boundary(cp, i) && ((m = match_word(cp, i, n, "panel")) > 0 ||
-				(m = match_word(cp, i, n, "panels")) > 0)) {
-			k = skip_spaces(cp, i + m, n);
-			memset(&c, 0, sizeof(c));
-			j = k > i + m ? parse_label_list(cp, k, n, 1, 8, &c, &range) : -1;
-			if (j > 0 && c.cls != CAPTION_C_DIGIT) {
-				if (j + 1 < n && (cp[j] == ':' || cp[j] == ',' ||
-						cp[j] == '.') && is_space(cp[j + 1])) {
-					c.type = CAPTION_T_BARE_COLON;
-					c.end = j + 1;
-				} else {
-					c.type = CAPTION_T_BARE;
-					c.end = j;
-				}
-				c.start = i;
-				rc = cands_push(cs, &c);
-				if (rc < 0)
-					return rc;
-				i = c.end - 1;
-				continue;
-			}
-		}
-		/* half parenthesis: "a) Text" */
-		{
-			struct label l;
-
-			k = parse_label(cp, i, n, &l);
-			if (k > 0 && k < n && cp[k] == ')' &&
-					l.cls != CAPTION_C_DIGIT &&
-					(k + 1 >= n || is_space(cp[k + 1]))) {
-				memset(&c, 0, sizeof(c));
-				c.type = CAPTION_T_HALF;
-				c.cls = l.cls;
-				c.first = c.last = l.idx;
-				(void)cand_add_label(&c, l.s);
-				c.start = i;
-				c.end = k + 1;
-				rc = cands_push(cs, &c);
-				if (rc < 0)
-					return rc;
-				i = k;
-				continue;
-			}
-		}
-		/* bare labels: "a Text", "a, b Text", "c-e Text", "A, Text", "A: Text" */
-		if (!is_alpha(ch))
-			continue;
-		memset(&c, 0, sizeof(c));
-		j = parse_label_list(cp, i, n, 1, 8, &c, &range);
-		if (j < 0 || c.cls == CAPTION_C_DIGIT)
-			continue;
-		k = j;
-		/* "a | Overall view" */
-		if (k + 2 < n && is_space(cp[k]) && cp[k + 1] == '|' &&
-				is_space(cp[k + 2]) && after_boundary(cp, i)) {
-			c.type = CAPTION_T_BARE_COLON;
-			c.end = k + 2;
-		} else if (k < n && (cp[k] == ',' || cp[k] == ':' ||
-				cp[k] == '.') && (c.nlabels == 1 ||
-				after_boundary(cp, i)) && k + 1 < n &&
-				is_space(cp[k + 1])) {
-			int nx = skip_spaces(cp, k + 1, n);
-
-			if (nx >= n || !is_word(cp[nx]))
-				continue;
-			c.type = cp[k] == ',' ? CAPTION_T_BARE_COMMA :
-				CAPTION_T_BARE_COLON;
-			c.end = k + 1;
-		} else if (k < n && is_space(cp[k]) && after_boundary(cp, i)) {
-			int nx = skip_spaces(cp, k, n);
-
-			if (nx >= n || !(is_word(cp[nx]) || cp[nx] == '(' ))
-				continue;
-			c.type = CAPTION_T_BARE;
-			c.end = k;
-		} else if (k < n && cp[k] == ':' && c.nlabels > 1) {
-			c.type = CAPTION_T_BARE_COLON;
-			c.end = k + 1;
 		} else {
-			continue;
+			/* labels start words: not "B" of "SU(Z)12B" or "3-a" */
+			p = i > 0 ? cp[i - 1] : ' ';
+			if (is_word(p) || is_dash(p) || is_prime(p) ||
+					p == '.' || p == '/' || p == '(' ||
+					p == '[' || p == '+')
+				continue;
+			found = 0;
+			if (after_boundary(cp, i) && is_alpha(cp[i]))
+				found = cand_pos_word(cp, i, n, &c) ||
+					cand_panel_word(cp, i, n, &c);
+			if (!found)
+				found = cand_half(cp, i, n, &c) ||
+					cand_bare(cp, i, n, &c);
 		}
-		/* "A previous model": the article, not a label */
-		if (c.type == CAPTION_T_BARE && c.nlabels == 1 &&
-				(cp[i] == 'a' || cp[i] == 'A' || cp[i] == 'I') &&
-				is_lower(cp[skip_spaces(cp, k, n)]))
+		if (!found)
 			continue;
-		/* mid-sentence bare markers only as "A, Text" */
-		if (!after_boundary(cp, i) && c.type != CAPTION_T_BARE_COMMA)
-			continue;
-		c.start = i;
 		rc = cands_push(cs, &c);
 		if (rc < 0)
 			return rc;
