@@ -179,6 +179,7 @@ main(int argc, char *argv[])
 
 	signal(SIGPIPE, SIG_IGN);
 	wn_log_init("winnow-crawl", 1);
+	opterr = 0;
 	o.api_key = getenv("NCBI_API_KEY");
 	o.email = getenv("NCBI_EMAIL");
 	while ((c = getopt_long(argc, argv, "d:qvhV", longopts, NULL)) != -1) {

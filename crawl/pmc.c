@@ -1131,20 +1131,37 @@ resume_images(struct art *a)
 		a->imgs = im;
 		if (a->exists)
 			a->resumed = 1;
-		if (send_req(a, url, cr->pool_s3, K_IMAGE, im, NULL) < 0)
-			break;
+		/* a bucket file is asked from the current --s3-base, whatever base
+		   the figure was first recorded with */
+		{
+			char mark[48], *fresh = NULL;
+			const char *k;
+
+			snprintf(mark, sizeof(mark), "/%s/", sid);
+			k = strstr(url, mark);
+			if (k != NULL && strncmp(url, cr->cdn, strlen(cr->cdn)) != 0)
+				fresh = object_url(cr, k + 1);
+			rc = send_req(a, fresh != NULL ? fresh : url, cr->pool_s3, K_IMAGE, im,
+				      NULL);
+			free(fresh);
+			if (rc < 0)
+				break;
+		}
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE && rc < 0 && cr->fatal == 0)
+		fatal(cr, rc, "request");
+	else if (rc != SQLITE_ROW && rc != SQLITE_DONE && rc > 0)
 		fatal(cr, wn_db_error(cr->db), "select");
 	sqlite3_finalize(st);
 }
 
 static int
 fig_status(struct crawl *cr, int64_t fig_id, const char *status, const char *reason,
-	   int64_t image_id)
+	   int64_t image_id, const char *url)
 {
 	static const char sql[] =
-		"UPDATE figures SET status = ?2, reason = ?3, image_id = ?4 WHERE id = ?1";
+		"UPDATE figures SET status = ?2, reason = ?3, image_id = ?4,"
+		" url = COALESCE(?5, url) WHERE id = ?1";
 	sqlite3_stmt *st = NULL;
 	int rc;
 
@@ -1155,6 +1172,7 @@ fig_status(struct crawl *cr, int64_t fig_id, const char *status, const char *rea
 	bind_opt(st, 3, reason);
 	if (image_id > 0)
 		sqlite3_bind_int64(st, 4, image_id);
+	bind_opt(st, 5, url);
 	rc = wn_db_step_done(cr->db, st);
 	sqlite3_finalize(st);
 	return rc;
@@ -1170,7 +1188,7 @@ image_failed(struct img *im, struct wn_http_req *r, const char *state, const cha
 	wn_warn("'%s': %s, skipping", r->log_url, msg);
 	if (tx_begin(cr) < 0)
 		return;
-	rc = fig_status(cr, im->fig_id, "failed", reason, 0);
+	rc = fig_status(cr, im->fig_id, "failed", reason, 0, NULL);
 	if (rc == 0)
 		rc = ledger(cr, r, state, NULL, msg);
 	tx_end(cr, rc);
@@ -1250,7 +1268,7 @@ on_image(struct img *im, struct wn_http_req *r)
 		return;
 	rc = wn_store_add_row(cr->db, &s, &image_id);
 	if (rc == 0)
-		rc = fig_status(cr, im->fig_id, "ok", NULL, image_id);
+		rc = fig_status(cr, im->fig_id, "ok", NULL, image_id, r->url);
 	if (rc == 0)
 		rc = ledger(cr, r, "done", checksum, NULL);
 	if (tx_end(cr, rc) < 0)
