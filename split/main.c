@@ -34,7 +34,8 @@
 
 static const char usage_text[] =
 	"usage: winnow-split [-qv] [-d FILE] [-j N] [--all] [--max-errors N]\n"
-	"                    [--busy-timeout MS] [--model FILE] [--caption-model FILE]\n"
+	"                    [--busy-timeout MS] [--line-buffered] [--model FILE]\n"
+	"                    [--caption-model FILE]\n"
 	"       winnow-split [-qv] [-j N] [--json] [--model FILE] FILE...\n"
 	"       winnow-split --caption [-qv] [--json] [--caption-file FILE]\n"
 	"                    [--caption-model FILE]\n"
@@ -54,6 +55,7 @@ static const char usage_text[] =
 	"      --caption-model FILE  caption model (default: the shipped one)\n"
 	"      --max-errors N        failed figures tolerated before exit 1\n"
 	"      --busy-timeout MS     wait for a locked database (default 10000)\n"
+	"      --line-buffered       flush the output after every id\n"
 	"  -q, --quiet               errors only\n"
 	"  -v, --verbose             more messages (repeatable)\n"
 	"  -h, --help                this help\n"
@@ -70,6 +72,7 @@ enum {
 	OPT_CAPTION_MODEL,
 	OPT_MAX_ERRORS,
 	OPT_BUSY,
+	OPT_LINEBUF,
 };
 
 struct opts {
@@ -983,6 +986,7 @@ main(int argc, char *argv[])
 		{ "caption-model", required_argument, NULL, OPT_CAPTION_MODEL },
 		{ "max-errors",    required_argument, NULL, OPT_MAX_ERRORS },
 		{ "busy-timeout",  required_argument, NULL, OPT_BUSY },
+		{ "line-buffered", no_argument,       NULL, OPT_LINEBUF },
 		{ "quiet",         no_argument,       NULL, 'q' },
 		{ "verbose",       no_argument,       NULL, 'v' },
 		{ "help",          no_argument,       NULL, 'h' },
@@ -1037,6 +1041,9 @@ main(int argc, char *argv[])
 				return wn_usage_error("invalid --busy-timeout '%s'",
 						optarg);
 			o.busy_ms = v;
+			break;
+		case OPT_LINEBUF:
+			setvbuf(stdout, NULL, _IOLBF, 0);
 			break;
 		case 'q':
 			verbosity = 0;
