@@ -228,8 +228,8 @@ test_split_no_markers(void)
 		"",
 		"   ",
 		"A single micrograph of type A cells (arrows).",
-		"Synthesis of the (E)-isomer and (Z)-isomer; SU(Z)12 binding "
-			"(n = 3) as in Figure 2C.",
+		("Synthesis of the (E)-isomer and (Z)-isomer; SU(Z)12 binding "
+			"(n = 3) as in Figure 2C."),
 		"The biosynthesis of terpenoids (see Fig. 1A and Table 2).",
 	};
 	struct caption_split s;
@@ -334,8 +334,8 @@ rnd(uint64_t *s)
 static void
 test_random(void)
 {
-	static const char *const pieces[] = { "(A)", "(B", ")", "(a\xe2\x80\x93"
-		"c)", " and ", ", ", ". ", "Left: ", "a ", "A, ", "(left)",
+	static const char *const pieces[] = { "(A)", "(B", ")",
+		("(a\xe2\x80\x93" "c)"), " and ", ", ", ". ", "Left: ", "a ", "A, ", "(left)",
 		"\xe2\x80\x93", "x", "Cells", "\xff", "\xc3", "(i)", "(ii)", "d) ",
 		"(D1)", "; ", "Scale bar", "(", "~", "\0", " " };
 	uint64_t seed = 0x9e3779b97f4a7c15ULL;
