@@ -72,6 +72,7 @@ struct panels_page {
 	double sx, sy;		/* working -> original pixels */
 	int ow, oh;		/* original size */
 	uint8_t *mask;		/* owned: W * H, 1 = foreground */
+	uint8_t *grey;		/* owned: W * H luma of the reduced figure */
 	int32_t *ii;		/* owned: (W + 1) * (H + 1) integral of mask */
 	double norm;		/* 1000 / long side: per-mille units */
 	struct leaf *leaves;	/* owned: up to MAX_LEAVES */
@@ -414,6 +415,7 @@ panels_page_free(struct panels_page *pg)
 	if (pg == NULL)
 		return;
 	free(pg->mask);
+	free(pg->grey);
 	free(pg->ii);
 	free(pg->leaves);
 	free(pg->labels);
@@ -541,9 +543,11 @@ panels_page_new(const struct panel_model *m, const struct wn_image *img,
 	pg->sy = (double)pg->oh / H;
 	pg->norm = 1000.0 / (W > H ? W : H);
 	pg->mask = malloc((size_t)W * H);
+	pg->grey = malloc((size_t)W * H);
 	pg->ii = calloc((size_t)(W + 1) * (H + 1), sizeof(int32_t));
 	pg->leaves = calloc(MAX_LEAVES, sizeof(*pg->leaves));
-	if (pg->mask == NULL || pg->ii == NULL || pg->leaves == NULL) {
+	if (pg->mask == NULL || pg->grey == NULL || pg->ii == NULL ||
+	    pg->leaves == NULL) {
 		rc = -ENOMEM;
 		goto fail;
 	}
@@ -561,6 +565,9 @@ panels_page_new(const struct panel_model *m, const struct wn_image *img,
 					if (abs(p[c] - bg[c]) > d)
 						d = abs(p[c] - bg[c]);
 			mk[x] = d > thr;
+			pg->grey[(size_t)y * W + x] = ch == 3 ?
+				(uint8_t)((p[0] * 299 + p[1] * 587 + p[2] * 114) / 1000)
+				: p[0];
 		}
 	}
 	build_integral(pg);
@@ -925,6 +932,13 @@ xy_cut(struct panels_page *pg, struct rect r, int depth, int mode)
 			       gapsum[1] / (pos[1] + 1e-9) ? (pos[0] ? 0 : 1)
 							   : (pos[1] ? 1 : 0);
 	} else {
+		for (i = 0; i < n && mode == 2; i++) {
+			/* the model's own path, with ground-truth targets */
+			int t = cut_target(pg, &r, i >= nh, &c[i]);
+
+			if (t >= 0 && (rc = pg->fn(pg->ud, c[i].feat, t)) < 0)
+				goto out;
+		}
 		for (i = 0; i < n; i++) {
 			wn_debug("region %d,%d-%d,%d depth %d: %s cut %d-%d%s p=%.3f",
 				 r.x0, r.y0, r.x1, r.y1, depth, i >= nh ? "v" : "h",
@@ -979,13 +993,19 @@ panels_collect_cuts(struct panels_page *pg, const struct panels_box *gt,
 		    size_t ngt, panels_example_fn fn, void *ud)
 {
 	struct rect r = { 0, 0, pg->W, pg->H };
+	int rc;
 
 	pg->gt = gt;
 	pg->ngt = ngt;
 	pg->fn = fn;
 	pg->ud = ud;
 	pg->nleaves = 0;
-	return xy_cut(pg, r, 0, 1);
+	rc = xy_cut(pg, r, 0, 1);
+	if (rc < 0 || pg->m == NULL || pg->m->cut_threshold <= 0)
+		return rc;
+	/* and the regions the current model visits on its own */
+	pg->nleaves = 0;
+	return xy_cut(pg, r, 0, 2);
 }
 
 /* ---------- final regions ---------- */
@@ -1043,8 +1063,8 @@ struct comp {
 };
 
 static int
-components_small(const struct panels_page *pg, const struct rect *r,
-		 struct comp *out, int max, int maxside)
+comps_on(const uint8_t *mask, int stride, const struct rect *r,
+	 struct comp *out, int max, int maxside)
 {
 	int w = r->x1 - r->x0, h = r->y1 - r->y0, n = 0, i;
 	uint8_t *seen;
@@ -1063,8 +1083,8 @@ components_small(const struct panels_page *pg, const struct rect *r,
 		int sp = 0;
 		struct comp c;
 
-		if (seen[i] || !pg->mask[(size_t)(r->y0 + i / w) * pg->W +
-					 r->x0 + i % w])
+		if (seen[i] || !mask[(size_t)(r->y0 + i / w) * stride +
+				      r->x0 + i % w])
 			continue;
 		c.x0 = c.x1 = i % w;
 		c.y0 = c.y1 = i / w;
@@ -1086,8 +1106,8 @@ components_small(const struct panels_page *pg, const struct rect *r,
 					if (qx < 0 || qy < 0 || qx >= w || qy >= h)
 						continue;
 					q = qy * w + qx;
-					if (seen[q] || !pg->mask[(size_t)(r->y0 + qy) *
-								 pg->W + r->x0 + qx])
+					if (seen[q] || !mask[(size_t)(r->y0 + qy) *
+							      stride + r->x0 + qx])
 						continue;
 					seen[q] = 1;
 					stack[sp++] = q;
@@ -1106,6 +1126,10 @@ components_small(const struct panels_page *pg, const struct rect *r,
 	free(stack);
 	return n;
 }
+
+static int components_small(const struct panels_page *pg,
+			    const struct rect *r, struct comp *out, int max,
+			    int maxside);
 
 static void
 build_integral(struct panels_page *pg)
@@ -1219,31 +1243,88 @@ find_free_labels(struct panels_page *pg)
 }
 
 static int
+components_small(const struct panels_page *pg, const struct rect *r,
+		 struct comp *out, int max, int maxside)
+{
+	return comps_on(pg->mask, pg->W, r, out, max, maxside);
+}
+
+static int
 components(const struct panels_page *pg, const struct rect *r,
 	   struct comp *out, int max)
 {
-	return components_small(pg, r, out, max, 0);
+	return comps_on(pg->mask, pg->W, r, out, max, 0);
 }
 
 /* Read a glyph in box b; returns 1 and fills label if it is a letter. */
 static int
-read_glyph(const struct panels_page *pg, const struct comp *b, char *label,
-	   float *ret_p)
+ambiguous_case(char c)
+{
+	return strchr("cCoOsSuUvVwWxXzZpPkK", c) != NULL;
+}
+
+static int
+pair_index(const struct labels_model *g, int k)
+{
+	char c = g->classes[k][0], o;
+	int j;
+
+	if (c >= 'a' && c <= 'z')
+		o = (char)(c - 'a' + 'A');
+	else if (c >= 'A' && c <= 'Z')
+		o = (char)(c - 'A' + 'a');
+	else
+		return -1;
+	for (j = 0; j < g->nout; j++)
+		if (g->classes[j][0] == o && g->classes[j][1] == '\0')
+			return j;
+	return -1;
+}
+
+/* Read the glyph of mask in box b: 1 and the letter if it is one. */
+static int
+read_glyph_on(const struct panels_page *pg, const uint8_t *mask, int stride,
+	      const struct comp *b, char *label, float *ret_p)
 {
 	const struct labels_model *g = &pg->m->glyph;
-	float in[LABELS_NIN], p;
-	int k;
+	float in[LABELS_NIN], hid[LABELS_MAX_HIDDEN], prob[LABELS_MAX_CLASSES];
+	float best = 0, rej = 0;
+	int k, bk = -1;
 
 	if (!pg->m->has_glyph)
 		return 0;
-	labels_glyph_features(pg->mask, pg->W, b->x0, b->y0, b->x1 - b->x0,
+	labels_glyph_features(mask, stride, b->x0, b->y0, b->x1 - b->x0,
 			      b->y1 - b->y0, in);
-	k = labels_classify(g, in, &p);
-	if (g->classes[k][0] == '\0' || p < pg->m->label_threshold)
+	labels_forward(g, in, hid, prob);
+	for (k = 0; k < g->nout; k++) {
+		int o;
+		float p;
+
+		if (g->classes[k][0] == '\0') {
+			rej += prob[k];
+			continue;
+		}
+		/* c and C look alike: the pair counts as one letter */
+		o = pair_index(g, k);
+		p = prob[k] + (o >= 0 && ambiguous_case(g->classes[k][0]) ?
+			       prob[o] : 0);
+		if (p > best || (p == best && bk >= 0 && prob[k] > prob[bk])) {
+			best = p;
+			bk = k;
+		}
+	}
+	if (bk < 0 || best < pg->m->label_threshold || rej >= best)
 		return 0;
-	snprintf(label, 16, "%s", g->classes[k]);
-	*ret_p = p;
+	snprintf(label, 16, "%s", g->classes[bk]);
+	*ret_p = best;
 	return 1;
+}
+
+static int
+read_glyph(const struct panels_page *pg, const struct comp *b, char *label,
+	   float *ret_p)
+{
+	return read_glyph_on(pg, pg->mask, pg->W, b, label, ret_p);
 }
 
 /* Is this region a letter on its own?  Letters are 6-60 per mille tall. */
@@ -1280,29 +1361,56 @@ leaf_glyph(const struct panels_page *pg, struct leaf *lf)
 	return read_glyph(pg, &u, lf->label, &lf->label_p);
 }
 
-/* Look for a printed letter near the top-left corner inside a panel. */
+/*
+ * Look for a printed letter near the top-left corner inside a panel.  The
+ * window is binarised against its own dominant grey, so that a white letter on
+ * a dark micrograph reads as well as a black one on white.
+ */
 static int
 corner_glyph(const struct panels_page *pg, const struct rect *r, char *label)
 {
 	struct comp cs[64];
-	struct rect win = *r;
+	struct rect win = *r, lr;
 	double nm = pg->norm;
-	int n, i, best = -1;
+	int n, i, best = -1, ww, wh, x, y, bgv = 0;
+	uint32_t hist[16] = { 0 };
 	float p, bestp = 0;
 	char lab[16];
+	uint8_t *lm;
 
-	win.x1 = win.x0 + (int)fmin(r->x1 - r->x0, 70 / nm);
-	win.y1 = win.y0 + (int)fmin(r->y1 - r->y0, 70 / nm);
-	n = components(pg, &win, cs, 64);
+	win.x1 = win.x0 + (int)fmin(r->x1 - r->x0, 80 / nm);
+	win.y1 = win.y0 + (int)fmin(r->y1 - r->y0, 80 / nm);
+	ww = win.x1 - win.x0;
+	wh = win.y1 - win.y0;
+	if (ww < 4 || wh < 4)
+		return 0;
+	lm = malloc((size_t)ww * wh);
+	if (lm == NULL)
+		return 0;
+	for (y = 0; y < wh; y++)
+		for (x = 0; x < ww; x++)
+			hist[pg->grey[(size_t)(win.y0 + y) * pg->W + win.x0 + x] >> 4]++;
+	for (i = 1; i < 16; i++)
+		if (hist[i] > hist[bgv])
+			bgv = i;
+	bgv = bgv * 16 + 8;
+	for (y = 0; y < wh; y++)
+		for (x = 0; x < ww; x++)
+			lm[y * ww + x] = abs(pg->grey[(size_t)(win.y0 + y) * pg->W +
+						      win.x0 + x] - bgv) > 70;
+	lr = (struct rect){ 0, 0, ww, wh };
+	n = comps_on(lm, ww, &lr, cs, 64, 0);
 	for (i = 0; i < n; i++) {
 		double h = cs[i].y1 - cs[i].y0, w = cs[i].x1 - cs[i].x0;
 
-		if (h * nm < 6 || h * nm > 50 || w > 2 * h || cs[i].n < 8)
+		if (h * nm < 6 || h * nm > 50 || w > 1.6 * h || cs[i].n < 8)
 			continue;
 		/* the glyph must stand free: not touching the window edge */
-		if (cs[i].x1 >= win.x1 || cs[i].y1 >= win.y1)
+		if (cs[i].x0 <= 0 && r->x0 > 0)
 			continue;
-		if (read_glyph(pg, &cs[i], lab, &p) && p > bestp &&
+		if (cs[i].x1 >= ww || cs[i].y1 >= wh)
+			continue;
+		if (read_glyph_on(pg, lm, ww, &cs[i], lab, &p) && p > bestp &&
 		    (best < 0 || cs[i].y0 + cs[i].x0 < cs[best].y0 + cs[best].x0 +
 		     20 / nm)) {
 			best = i;
@@ -1310,13 +1418,8 @@ corner_glyph(const struct panels_page *pg, const struct rect *r, char *label)
 			memcpy(label, lab, 16);
 		}
 	}
+	free(lm);
 	return best >= 0;
-}
-
-static int
-ambiguous_case(char c)
-{
-	return strchr("cCoOsSuUvVwWxXzZpPkK", c) != NULL;
 }
 
 static double
@@ -1399,13 +1502,72 @@ merge_fragments(struct panels_page *pg)
 			pg->leaves[i].is_label = 0, pg->leaves[i].score = 0;
 }
 
+/*
+ * Panels without a letter of their own belong to the panel whose letter is
+ * printed nearest above or left of them (panel A made of six micrographs has
+ * one "A"): they take the label of the nearest labelled corner or free letter
+ * that precedes them in reading order.
+ */
+static void
+propagate_labels(const struct panels_page *pg, struct panel_set *s,
+		 const struct rect *wr)
+{
+	size_t i, j, nsrc = pg->nlabels;
+	char (*tmp)[16];
+
+	tmp = calloc(s->n ? s->n : 1, sizeof(*tmp));
+	if (tmp == NULL)
+		return;
+	for (i = 0; i < s->n; i++) {
+		const struct rect *u = &wr[i];
+		double bestd = 1e30;
+
+		if (s->v[i].label[0] != '\0')
+			continue;
+		for (j = 0; j < nsrc; j++) {
+			double cx, cy, d;
+			const char *lab;
+
+			if (j < pg->nlabels) {
+				const struct leaf *lb = &pg->labels[j];
+
+				cx = (lb->r.x0 + lb->r.x1) / 2.0;
+				cy = (lb->r.y0 + lb->r.y1) / 2.0;
+				lab = lb->label;
+			} else {
+				const struct rect *o = &wr[j - pg->nlabels];
+
+				if (j - pg->nlabels == i ||
+				    s->v[j - pg->nlabels].label[0] == '\0')
+					continue;
+				cx = o->x0;
+				cy = o->y0;
+				lab = s->v[j - pg->nlabels].label;
+			}
+			/* at or before the unit: above it, or left in its band */
+			if (cx > u->x0 + 0.25 * (u->x1 - u->x0) ||
+			    cy > u->y0 + 0.25 * (u->y1 - u->y0))
+				continue;
+			d = hypot(cx - u->x0, cy - u->y0);
+			if (d < bestd) {
+				bestd = d;
+				memcpy(tmp[i], lab, 16);
+			}
+		}
+	}
+	for (i = 0; i < s->n; i++)
+		if (s->v[i].label[0] == '\0' && tmp[i][0] != '\0')
+			memcpy(s->v[i].label, tmp[i], 16);
+	free(tmp);
+}
+
 int
 panels_detect(const struct panel_model *m, const struct wn_image *rgb,
 	      struct panel_set *ret)
 {
 	struct panels_page *pg = NULL;
 	struct panel_set s = { 0 };
-	struct rect whole;
+	struct rect whole, *wr = NULL;
 	size_t i, j, np = 0;
 	int rc, upper = 0, lower = 0;
 
@@ -1452,7 +1614,8 @@ panels_detect(const struct panel_model *m, const struct wn_image *rgb,
 	if (np > PANELS_MAX)
 		np = PANELS_MAX;
 	s.v = calloc(np, sizeof(*s.v));
-	if (s.v == NULL) {
+	wr = calloc(np, sizeof(*wr));
+	if (s.v == NULL || wr == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -1493,7 +1656,9 @@ panels_detect(const struct panel_model *m, const struct wn_image *rgb,
 		}
 		if (p->label[0] == '\0')
 			corner_glyph(pg, &lf->r, p->label);
+		wr[s.n - 1] = lf->r;
 	}
+	propagate_labels(pg, &s, wr);
 	/* letters whose case does not show follow the figure's case */
 	for (i = 0; i < s.n; i++) {
 		char c = s.v[i].label[0];
@@ -1521,6 +1686,7 @@ done:
 	s = (struct panel_set){ 0 };
 	rc = 0;
 out:
+	free(wr);
 	panel_set_release(&s);
 	panels_page_free(pg);
 	return rc;

@@ -92,7 +92,7 @@ def mark(rng):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--seed', type=int, default=1)
-    ap.add_argument('--per-class', type=int, default=120)
+    ap.add_argument('--per-class', type=int, default=300)
     ap.add_argument('--sheet', action='store_true')
     a = ap.parse_args()
     rng = random.Random(a.seed)

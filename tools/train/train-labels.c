@@ -18,7 +18,7 @@
 #include "tools/train/train.h"
 #include "lib/banned.h"
 
-#define HIDDEN		96
+#define HIDDEN		128
 #define BATCH		64
 #define MAX_SAMPLES	400000
 #define LINE_MAX_LEN	65536
