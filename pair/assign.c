@@ -805,16 +805,18 @@ caption_labels(const struct pair_sub *subs, size_t nsubs, struct lab **ret_v,
 
 /* Index of panel label pl among the caption's labels, -1 if none. */
 static int
-match_label(const char *raw, const struct lab *labs, size_t nlabs)
+match_label(const char *raw, const struct lab *labs, size_t nlabs, int *ret_exact)
 {
 	char pl[PAIR_LABEL_SIZE];
 	int hit = -1, nfold = 0;
 
 	if (pair_label_norm(raw, pl) == 0)
 		return -1;
+	*ret_exact = 1;
 	for (size_t j = 0; j < nlabs; j++)
 		if (strcmp(labs[j].s, pl) == 0)
 			return (int)j;
+	*ret_exact = 0;
 	for (size_t j = 0; j < nlabs; j++)
 		if (strcasecmp(labs[j].s, pl) == 0) {
 			hit = (int)j;
@@ -895,15 +897,17 @@ bands(const struct pair_panel *p, size_t np, int axis, int *group)
  * labels usually run.  ix holds n panel indices, ordered in place.
  */
 static void
-xy_order(const struct pair_panel *p, int *ix, size_t n, int depth)
+xy_order(const struct pair_panel *p, int *ix, size_t n, int depth, int first)
 {
 	size_t i, j, start;
 	int axis, t, cut = 0;
 
 	if (n < 2)
 		return;
-	for (axis = 1; axis >= 0 && depth < 64; axis--) {
+	for (int pass = 0; pass < 2 && depth < 64; pass++) {
 		long end;
+
+		axis = pass == 0 ? first : !first;
 
 		/* sort by the start along the axis */
 		for (i = 1; i < n; i++)
@@ -950,7 +954,7 @@ xy_order(const struct pair_panel *p, int *ix, size_t n, int depth)
 			const struct pair_panel *y = i < n ? &p[ix[i]] : NULL;
 
 			if (y == NULL || (axis ? y->y : y->x) >= end - 4) {
-				xy_order(p, ix + start, i - start, depth + 1);
+				xy_order(p, ix + start, i - start, depth + 1, first);
 				start = i;
 			}
 			if (y && (axis ? y->y + y->h : y->x + y->w) > end)
@@ -964,7 +968,7 @@ reading_order(const struct pair_panel *p, size_t n, int *order)
 {
 	for (size_t i = 0; i < n; i++)
 		order[i] = (int)i;
-	xy_order(p, order, n, 0);
+	xy_order(p, order, n, 0, 1);
 }
 
 /* Labels for a set of unlabelled panels; see assign_unlabelled(). */
@@ -1079,6 +1083,112 @@ assign_unlabelled(const struct pair_panel *panels, size_t np,
 	return 1;
 }
 
+/*
+ * Positions (in order) of a longest strictly increasing run of the matched
+ * labels m[order[k]] (-1 = none); keep[k] = 1 for those.  Returns its length.
+ */
+static int
+lis(const int *m, const int *order, size_t n, int *keep)
+{
+	int len[PAIR_MAX_PANELS], prev[PAIR_MAX_PANELS], best = -1, k;
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		keep[i] = 0;
+		len[i] = 0;
+		prev[i] = -1;
+		if (m[order[i]] < 0)
+			continue;
+		len[i] = 1;
+		for (j = 0; j < i; j++)
+			if (len[j] > 0 && m[order[j]] < m[order[i]] && len[j] + 1 > len[i]) {
+				len[i] = len[j] + 1;
+				prev[i] = (int)j;
+			}
+		if (best < 0 || len[i] > len[best])
+			best = (int)i;
+	}
+	if (best < 0)
+		return 0;
+	for (k = best; k >= 0; k = prev[k])
+		keep[k] = 1;
+	return len[best];
+}
+
+/*
+ * Panels some of whose labels were read.  In reading order (row by row, or
+ * column by column when that fits the labels better), a label read only by
+ * folding the case, out of the caption's sequence, that another panel also
+ * carries is noise (a misread "e" for "A"); a read label the caption lacks is
+ * a misread too.  The others anchor the sequence, and the panels between two
+ * anchors take
+ * the labels missing between them when the counts agree, the one missing
+ * label when one is missing (the units of one panel), or the anchors' label
+ * when none is missing.  idx[i] gets the label index of panel i, or -1.
+ */
+static void
+assign_labelled(const struct pair_panel *panels, size_t np, size_t nl,
+		const int *exact, int *idx)
+{
+	int m[PAIR_MAX_PANELS] = { 0 }, ord[2][PAIR_MAX_PANELS];
+	int keep[2][PAIR_MAX_PANELS];
+	int seq[PAIR_MAX_PANELS], *order, *kept, n0, n1;
+	size_t i, j, k;
+
+	for (i = 0; i < np; i++) {
+		m[i] = idx[i];
+		ord[0][i] = ord[1][i] = (int)i;
+	}
+	xy_order(panels, ord[0], np, 0, 1);
+	xy_order(panels, ord[1], np, 0, 0);
+	n0 = lis(m, ord[0], np, keep[0]);
+	n1 = lis(m, ord[1], np, keep[1]);
+	order = n1 > n0 ? ord[1] : ord[0];
+	kept = n1 > n0 ? keep[1] : keep[0];
+	/* out of sequence and read only by folding the case, while another
+	   panel carries the label: a misread */
+	for (k = 0; k < np; k++) {
+		int own = m[order[k]], other = 0;
+
+		seq[k] = own;
+		if (own < 0 || kept[k] || exact[order[k]])
+			continue;
+		for (i = 0; i < np; i++)
+			if (i != (size_t)order[k] && m[i] == own)
+				other = 1;
+		if (other)
+			seq[k] = -1;
+	}
+	for (i = 0; i < np;) {
+		int lo, hi, missing;
+
+		if (seq[i] >= 0) {
+			i++;
+			continue;
+		}
+		for (j = i; j < np && seq[j] < 0; j++)
+			;
+		lo = i > 0 ? seq[i - 1] : -1;
+		hi = j < np ? seq[j] : (int)nl;
+		missing = hi - lo - 1;
+		for (k = i; k < j; k++) {
+			int own = m[order[k]];
+
+			if (own >= 0 && (own == lo || own == hi))
+				seq[k] = own;		/* another unit of an anchor */
+			else if ((size_t)missing == j - i)
+				seq[k] = lo + 1 + (int)(k - i);
+			else if (missing == 1)
+				seq[k] = lo + 1;
+			else if (missing == 0)
+				seq[k] = lo >= 0 ? lo : hi;
+		}
+		i = j;
+	}
+	for (k = 0; k < np; k++)
+		idx[order[k]] = seq[k] >= 0 && (size_t)seq[k] < nl ? seq[k] : -1;
+}
+
 int
 pair_assign(const char *caption, const struct pair_sub *subs, size_t nsubs,
 	    const struct pair_panel *panels, size_t npanels, int width,
@@ -1088,7 +1198,7 @@ pair_assign(const char *caption, const struct pair_sub *subs, size_t nsubs,
 	struct pair_sub *norm = NULL;
 	struct lab *labs = NULL;
 	size_t nlabs = 0, nmatched = 0, i;
-	int *idx = NULL, rc, whole = 0;
+	int *idx = NULL, rc, whole = 0, exact[PAIR_MAX_PANELS];
 	char *all = NULL;
 
 	if (caption == NULL || (npanels > 0 && panels == NULL) ||
@@ -1126,7 +1236,7 @@ pair_assign(const char *caption, const struct pair_sub *subs, size_t nsubs,
 		whole = 1;
 	} else {
 		for (i = 0; i < npanels; i++) {
-			idx[i] = match_label(panels[i].label, labs, nlabs);
+			idx[i] = match_label(panels[i].label, labs, nlabs, &exact[i]);
 			nmatched += idx[i] >= 0;
 		}
 		if (nmatched == 0) {
@@ -1134,38 +1244,7 @@ pair_assign(const char *caption, const struct pair_sub *subs, size_t nsubs,
 			if (!assign_unlabelled(panels, npanels, labs, nlabs, idx))
 				whole = 1;
 		} else {
-			/* fill runs of unlabelled panels between labelled ones */
-			int mono = 1, prev = -1;
-
-			for (i = 0; i < npanels; i++) {
-				if (idx[i] < 0)
-					continue;
-				if (idx[i] < prev)
-					mono = 0;
-				prev = idx[i];
-			}
-			for (i = 0; mono && i < npanels;) {
-				size_t j = i;
-				int lo, hi;
-
-				if (idx[i] >= 0) {
-					i++;
-					continue;
-				}
-				while (j < npanels && idx[j] < 0)
-					j++;
-				lo = i > 0 ? idx[i - 1] : -1;
-				hi = j < npanels ? idx[j] : (int)nlabs;
-				/* a label was read but is not the caption's: keep it
-				   unlabelled rather than guess */
-				for (size_t k = i; k < j; k++)
-					if (panels[k].label[0] != '\0')
-						lo = hi;
-				if ((size_t)(hi - lo - 1) == j - i)
-					for (size_t k = i; k < j; k++)
-						idx[k] = lo + 1 + (int)(k - i);
-				i = j;
-			}
+			assign_labelled(panels, npanels, nlabs, exact, idx);
 		}
 	}
 

@@ -45,7 +45,7 @@ INSERT INTO figures (id, document_id, ordinal, caption, image_id, status) VALUES
  (6, 6, 0, 'Sensitive post.', 6, 'ok'),
  (7, 7, 0, 'Reblogged post.', 7, 'ok'),
  (8, 8, 0, 'The same CT again.', 8, 'ok'),
- (9, 9, 0, 'Lung histology. (A) H&amp;E section; (B) Masson trichrome; (C) CD68 staining; (E) a duplicate. Scale bars, 50 um.', 9, 'ok'),
+ (9, 9, 0, 'Lung histology. (A) H&amp;E section; (B) Masson trichrome; (C) CD68 staining; (D) CD3 staining; (E) a duplicate. Scale bars, 50 um.', 9, 'ok'),
  (10, 10, 0, NULL, 10, 'ok'),
  (11, 11, 0, 'A tiny icon.', 11, 'ok'),
  (12, 12, 0, 'Not split yet.', 12, 'ok'),
@@ -61,7 +61,7 @@ INSERT INTO panels (id, figure_id, image_id, ordinal, x, y, w, h, label) VALUES
  (8, 8, 8, 0, 0, 0, 600, 400, ''),
  (91, 9, 9, 0, 0, 0, 300, 300, 'A'),
  (92, 9, 9, 1, 310, 0, 40, 40, 'b'),
- (93, 9, 9, 2, 0, 310, 300, 300, 'D'),
+ (93, 9, 9, 2, 0, 310, 300, 300, 'Q'),
  (94, 9, 9, 3, 310, 310, 300, 300, 'E'),
  (10, 10, 10, 0, 0, 0, 600, 400, ''),
  (11, 11, 11, 0, 0, 0, 50, 40, '');
@@ -70,8 +70,9 @@ INSERT INTO subcaptions (figure_id, ordinal, labels, is_shared, start, end, text
  (9, 1, '["A"]', 0, 16, 39, '(A) H&amp;E section;'),
  (9, 2, '["B"]', 0, 40, 61, '(B) Masson trichrome;'),
  (9, 3, '["C"]', 0, 62, 80, '(C) CD68 staining;'),
- (9, 4, '["E"]', 0, 81, 96, '(E) a duplicate.'),
- (9, 5, '[]', 1, 97, 115, 'Scale bars, 50 um.');
+ (9, 4, '["D"]', 0, 81, 98, '(D) CD3 staining;'),
+ (9, 5, '["E"]', 0, 99, 115, '(E) a duplicate.'),
+ (9, 6, '[]', 1, 116, 134, 'Scale bars, 50 um.');
 INSERT INTO split_state (figure_id, panels_model, captions_model, split_at)
  SELECT id, 'panels-test', 'captions-test', '2026-01-01T00:00:00Z' FROM figures
   WHERE id NOT IN (12, 13);
