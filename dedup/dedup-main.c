@@ -199,7 +199,7 @@ run_json(const struct opts *o)
 	size_t cap = 0;
 	ssize_t len;
 	int64_t lineno = 0, bad = 0, failed = 0;
-	double t0 = wn_now();
+	double t0 = wn_now(), t1;
 	int rc = 0, status = EX_OK;
 
 	dedup_set_init(&s, &o->p);
@@ -267,9 +267,16 @@ run_json(const struct opts *o)
 		if (nf)
 			wn_info("%zu files without region descriptors (unreadable)", nf);
 	}
+	t1 = wn_now();
 	rc = dedup_set_candidates(&s, NULL);
 	if (rc < 0)
 		goto out;
+	wn_info("candidates in %.2fs: PDQ index of %u codes built in %.3fs, queried "
+		"(8 dihedral hashes and complements, radius %d) in %.3fs, %llu codes "
+		"verified, %llu buckets over the cap; region join %.2fs; %zu edges",
+		wn_now() - t1, s.mih_codes, s.t_mih_build, s.p.pdq_cand, s.t_mih_query,
+		(unsigned long long)s.mih_candidates, (unsigned long long)s.mih_skipped,
+		s.t_region, s.nedges);
 	if (o->pairs) {
 		rc = emit_pairs(&s);
 		if (rc == -EPIPE)

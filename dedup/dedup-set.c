@@ -401,14 +401,39 @@ pdq_usable(const struct dedup_set *s, size_t i)
 	return (s->it[i].flags & DEDUP_HAS_PDQ) && s->it[i].quality >= s->p.min_quality;
 }
 
+struct join_ctx {
+	struct dedup_set *s;
+	const uint32_t *map;
+	const uint8_t *query;
+};
+
+static int
+join_edge(void *vctx, uint32_t a, uint32_t b, int dist)
+{
+	struct join_ctx *c = vctx;
+	uint32_t x = c->map[a], y = c->map[b];
+
+	(void)dist;
+	if (c->query && !c->query[x] && !c->query[y])
+		return 0;
+	return dedup_set_add_edge(c->s, x, y);
+}
+
+/*
+ * PDQ candidates: the plain orientation at the candidate radius (31) by a bucket
+ * self-join (or, when few items are new, one query each); the 7 other dihedral
+ * hashes and the complements of all 8 at the duplicate radius (15), one query
+ * each, which probes only the 16 exact buckets.
+ */
 static int
 mih_edges(struct dedup_set *s, const uint8_t *query)
 {
 	struct dedup_mih m = { 0 };
 	struct dedup_hits hits = { 0 };
 	uint8_t *codes = NULL, qc[32];
-	uint32_t *map = NULL, nc = 0;
-	int rc = -ENOMEM;
+	uint32_t *map = NULL, nc = 0, nq = 0;
+	int rc = -ENOMEM, variant_radius;
+	double t0;
 
 	codes = malloc(s->n * 32 + 1);
 	map = malloc((s->n + 1) * sizeof(*map));
@@ -419,10 +444,38 @@ mih_edges(struct dedup_set *s, const uint8_t *query)
 			continue;
 		memcpy(codes + (size_t)nc * 32, s->pdq + i * 32, 32);
 		map[nc++] = (uint32_t)i;
+		nq += query == NULL || query[i];
 	}
+	t0 = wn_now();
 	rc = dedup_mih_build(&m, codes, nc, s->p.bucket_cap);
 	if (rc < 0)
 		goto out;
+	s->mih_codes = nc;
+	s->t_mih_build = wn_now() - t0;
+	t0 = wn_now();
+	if (s->p.pdq_cand < 2 * DEDUP_MIH_TABLES && (query == NULL || nq > nc / 16)) {
+		struct join_ctx c = { .s = s, .map = map, .query = query };
+
+		rc = dedup_mih_selfjoin(&m, s->p.pdq_cand, join_edge, &c);
+		if (rc < 0)
+			goto out;
+	} else {
+		for (uint32_t c = 0; c < nc; c++) {
+			if (query && !query[map[c]])
+				continue;
+			hits.n = 0;
+			rc = dedup_mih_query(&m, s->pdq + (size_t)map[c] * 32, s->p.pdq_cand,
+					     &hits);
+			if (rc < 0)
+				goto out;
+			for (size_t h = 0; h < hits.n; h++) {
+				rc = dedup_set_add_edge(s, map[c], map[hits.v[h].id]);
+				if (rc < 0)
+					goto out;
+			}
+		}
+	}
+	variant_radius = s->p.pdq_dup < DEDUP_MIH_TABLES ? s->p.pdq_dup : s->p.pdq_cand;
 	for (uint32_t c = 0; c < nc; c++) {
 		uint32_t i = map[c];
 		int nv = (s->it[i].flags & DEDUP_HAS_DIH) ? 8 : 1;
@@ -433,13 +486,13 @@ mih_edges(struct dedup_set *s, const uint8_t *query)
 			const uint8_t *q = v == 0 ? s->pdq + (size_t)i * 32
 						  : s->dih + (size_t)i * 256 + v * 32;
 
-			for (int inv = 0; inv < 2; inv++) {
+			for (int inv = v == 0; inv < 2; inv++) {
 				hits.n = 0;
 				if (inv) {
 					dedup_code_not(q, qc);
 					q = qc;
 				}
-				rc = dedup_mih_query(&m, q, s->p.pdq_cand, &hits);
+				rc = dedup_mih_query(&m, q, variant_radius, &hits);
 				if (rc < 0)
 					goto out;
 				for (size_t h = 0; h < hits.n; h++) {
@@ -452,6 +505,7 @@ mih_edges(struct dedup_set *s, const uint8_t *query)
 	}
 	s->mih_candidates += m.candidates;
 	s->mih_skipped += m.skipped;
+	s->t_mih_query = wn_now() - t0;
 	rc = 0;
 out:
 	dedup_hits_release(&hits);
@@ -609,10 +663,18 @@ dedup_set_candidates(struct dedup_set *s, const uint8_t *query)
 		rc = exact_edges(s, DEDUP_HAS_PIX, query);
 	if (rc == 0)
 		rc = mih_edges(s, query);
-	if (rc == 0 && s->region)
+	if (rc == 0 && s->region) {
+		double t0 = wn_now();
+
 		rc = region_edges(s, query);
-	if (rc == 0 && s->emb && s->emb_dim > 0)
+		s->t_region = wn_now() - t0;
+	}
+	if (rc == 0 && s->emb && s->emb_dim > 0) {
+		double t0 = wn_now();
+
 		rc = emb_edges(s, query);
+		s->t_emb = wn_now() - t0;
+	}
 	return rc;
 }
 

@@ -87,6 +87,8 @@ struct dedup_set {
 	uint32_t *edges;	/* owned: candidate pairs */
 	size_t nedges, edges_cap;
 	uint64_t mih_candidates, mih_skipped;
+	uint32_t mih_codes;	/* codes indexed */
+	double t_mih_build, t_mih_query, t_region, t_emb;	/* seconds */
 };
 
 void dedup_set_init(struct dedup_set *s, const struct dedup_params *p);

@@ -188,6 +188,74 @@ dedup_mih_query(struct dedup_mih *m, const uint8_t *q, int radius,
 	return added;
 }
 
+/* Report (a, b) unless an earlier table already collided them. */
+static inline int
+join_pair(struct dedup_mih *m, int t, int s, uint32_t a, uint32_t b, int radius,
+	  dedup_mih_pair_fn cb, void *ctx)
+{
+	const uint8_t *ca = m->codes + (size_t)a * DEDUP_CODE_BYTES;
+	const uint8_t *cb_ = m->codes + (size_t)b * DEDUP_CODE_BYTES;
+	int d;
+
+	m->candidates++;
+	d = dedup_hamming256(ca, cb_);
+	if (d > radius)
+		return 0;
+	for (int u = 0; u < t; u++)
+		if (__builtin_popcount(chunk(ca, u) ^ chunk(cb_, u)) <= s)
+			return 0;
+	return a < b ? cb(ctx, a, b, d) : cb(ctx, b, a, d);
+}
+
+int
+dedup_mih_selfjoin(struct dedup_mih *m, int radius, dedup_mih_pair_fn cb, void *ctx)
+{
+	int s, rc;
+
+	if (radius < 0 || radius > 2 * DEDUP_MIH_TABLES - 1)
+		return -EINVAL;
+	s = radius / DEDUP_MIH_TABLES;
+	for (int t = 0; t < DEDUP_MIH_TABLES && m->n > 0; t++) {
+		const uint32_t *off = m->offsets + (size_t)t * (NKEYS + 1);
+		const uint32_t *ids = m->ids + (size_t)t * m->n;
+
+		for (uint32_t k = 0; k < NKEYS; k++) {
+			uint32_t b0 = off[k], e0 = off[k + 1];
+
+			if (b0 == e0)
+				continue;
+			if (m->bucket_cap && e0 - b0 > m->bucket_cap) {
+				m->skipped++;
+				continue;
+			}
+			for (uint32_t x = b0; x < e0; x++)
+				for (uint32_t y = x + 1; y < e0; y++) {
+					rc = join_pair(m, t, s, ids[x], ids[y], radius, cb, ctx);
+					if (rc < 0)
+						return rc;
+				}
+			for (int bit = 0; s >= 1 && bit < 16; bit++) {
+				uint32_t k2 = k ^ (1u << bit), b1, e1;
+
+				if (k2 < k)
+					continue;	/* that pair of buckets was done */
+				b1 = off[k2];
+				e1 = off[k2 + 1];
+				if (m->bucket_cap && e1 - b1 > m->bucket_cap)
+					continue;
+				for (uint32_t x = b0; x < e0; x++)
+					for (uint32_t y = b1; y < e1; y++) {
+						rc = join_pair(m, t, s, ids[x], ids[y], radius,
+							       cb, ctx);
+						if (rc < 0)
+							return rc;
+					}
+			}
+		}
+	}
+	return 0;
+}
+
 int
 dedup_linear_query(const uint8_t *codes, uint32_t n, const uint8_t *q, int radius,
 		   struct dedup_hits *hits)

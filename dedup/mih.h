@@ -59,6 +59,17 @@ int dedup_mih_query(struct dedup_mih *m, const uint8_t *q, int radius,
 		    struct dedup_hits *hits)
 	__attribute__((warn_unused_result));
 
+/*
+ * Self-join: every pair of indexed codes within radius (0..31), each once, to cb
+ * (indexes into the codes, a < b).  Instead of one query per code, each table's
+ * buckets are compared with themselves and with their 16 one-bit neighbours, and a
+ * pair is reported only from the first table where it collides.  cb returns < 0
+ * to stop.  Returns 0 or the first negative value.
+ */
+typedef int (*dedup_mih_pair_fn)(void *ctx, uint32_t a, uint32_t b, int dist);
+int dedup_mih_selfjoin(struct dedup_mih *m, int radius, dedup_mih_pair_fn cb, void *ctx)
+	__attribute__((warn_unused_result));
+
 /* Exhaustive reference search (tests and benchmarks). */
 int dedup_linear_query(const uint8_t *codes, uint32_t n, const uint8_t *q, int radius,
 		       struct dedup_hits *hits)

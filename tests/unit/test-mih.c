@@ -150,6 +150,78 @@ test_bucket_cap(void)
 	free(codes);
 }
 
+struct pairs {
+	uint32_t *v;
+	size_t n;
+};
+
+static int
+take_pair(void *ctx, uint32_t a, uint32_t b, int dist)
+{
+	struct pairs *p = ctx;
+
+	CU_ASSERT(a < b);
+	CU_ASSERT(dist >= 0 && dist <= 31);
+	p->v[2 * p->n] = a;
+	p->v[2 * p->n + 1] = b;
+	p->n++;
+	return 0;
+}
+
+static int
+cmp_pair(const void *a, const void *b)
+{
+	const uint32_t *x = a, *y = b;
+
+	if (x[0] != y[0])
+		return x[0] < y[0] ? -1 : 1;
+	return (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+/* The bucket self-join reports each pair within the radius exactly once. */
+static void
+test_selfjoin(void)
+{
+	const uint32_t n = 3000;
+	uint8_t *codes = malloc((size_t)n * 32);
+	struct dedup_mih m = { 0 };
+	struct pairs p = { malloc(sizeof(uint32_t) * 2 * 200000), 0 };
+	int radii[] = { 15, 31 };
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(codes);
+	for (uint32_t i = 0; i < n; i++) {
+		random_code(codes + (size_t)i * 32);
+		if (i % 3 != 0) {
+			memcpy(codes + (size_t)i * 32, codes + (size_t)(i - i % 3) * 32, 32);
+			flip(codes + (size_t)i * 32, (int)(next() % 40));
+		}
+	}
+	CU_ASSERT_EQUAL_FATAL(dedup_mih_build(&m, codes, n, 0), 0);
+	for (size_t r = 0; r < 2; r++) {
+		size_t want = 0, k = 0;
+
+		p.n = 0;
+		CU_ASSERT_EQUAL_FATAL(dedup_mih_selfjoin(&m, radii[r], take_pair, &p), 0);
+		qsort(p.v, p.n, 2 * sizeof(uint32_t), cmp_pair);
+		for (uint32_t i = 0; i < n; i++)
+			for (uint32_t j = i + 1; j < n; j++) {
+				if (dedup_hamming256(codes + (size_t)i * 32,
+						     codes + (size_t)j * 32) > radii[r])
+					continue;
+				want++;
+				if (k < p.n && p.v[2 * k] == i && p.v[2 * k + 1] == j)
+					k++;
+			}
+		CU_ASSERT_EQUAL(p.n, want);
+		CU_ASSERT_EQUAL(k, want);
+		CU_ASSERT(want > 500);
+	}
+	CU_ASSERT_EQUAL(dedup_mih_selfjoin(&m, 32, take_pair, &p), -EINVAL);
+	dedup_mih_release(&m);
+	free(codes);
+	free(p.v);
+}
+
 int
 main(void)
 {
@@ -163,6 +235,7 @@ main(void)
 	CU_add_test(s, "hamming and complement", test_hamming);
 	CU_add_test(s, "same hits as a linear scan", test_exact_vs_linear);
 	CU_add_test(s, "bucket cap", test_bucket_cap);
+	CU_add_test(s, "bucket self-join", test_selfjoin);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	nfail = CU_get_number_of_failures();
