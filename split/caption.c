@@ -1872,6 +1872,30 @@ build_prefix(const struct ctx *x, struct caption_cand **m, int k,
 	return rc;
 }
 
+/* Start of the first past-tense verb ("depressed", "had") in [a, b), or -1. */
+static int
+past_verb(const uint32_t *cp, int a, int b)
+{
+	int i = a, e;
+
+	while (i < b) {
+		while (i < b && !is_alpha(cp[i]))
+			i++;
+		e = i;
+		while (e < b && is_word(cp[e]))
+			e++;
+		if (e - i >= 3 && (i == 0 || is_space(cp[i - 1])) &&
+				(e == b || is_space(cp[e]) || cp[e] == ',') &&
+				((e - i > 4 && is_lower(cp[i]) && cp[e - 2] == 'e' &&
+				cp[e - 1] == 'd') || match_word(cp, i, b, "had") ||
+				match_word(cp, i, b, "was") ||
+				match_word(cp, i, b, "were")))
+			return i;
+		i = e > i ? e : i + 1;
+	}
+	return -1;
+}
+
 /* Postfix markers: "TSH (A) and GPH (B) in the gland." */
 static int
 build_postfix(const struct ctx *x, struct caption_cand **m, int k,
@@ -1883,13 +1907,24 @@ build_postfix(const struct ctx *x, struct caption_cand **m, int k,
 		s = x->sent_of[m[i]->start];
 		if (i == 0) {
 			start = s;
-			/* "... levels for TSH (A)": start after the last "for" */
-			for (j = m[i]->start - 1; j > s; j--) {
-				int w = match_word(x->cp, j, m[i]->start, "for");
+			if (k > 1 && (j = past_verb(x->cp, m[0]->end,
+					m[1]->start)) >= 0 &&
+					(j = past_verb(x->cp, s + 1,
+					m[0]->start)) >= 0) {
+				/* "Exposure depressed T4 (A), but had no effect
+				   on T3 (B)": each label has its own predicate */
+				start = j;
+			} else {
+				/* "... levels for TSH (A) and GPH (B)": the
+				   objects start after the last "for" */
+				for (j = m[i]->start - 1; j > s; j--) {
+					int w = match_word(x->cp, j,
+							m[i]->start, "for");
 
-				if (w > 0 && is_space(x->cp[j - 1])) {
-					start = j + w;
-					break;
+					if (w > 0 && is_space(x->cp[j - 1])) {
+						start = j + w;
+						break;
+					}
 				}
 			}
 			if (start > s)
