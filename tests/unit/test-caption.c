@@ -222,6 +222,39 @@ test_split_basic(void)
 }
 
 static void
+test_split_postfix(void)
+{
+	struct caption_split s;
+	char buf[256];
+
+	CU_ASSERT_EQUAL_FATAL(split("Dietary exposure altered transcript "
+			"levels for TSH (A) and GPH (B) in the pituitary gland. "
+			"Levels are relative to 18S.", &s), 0);
+	labels_of(&s, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "A|B");
+	CU_ASSERT_EQUAL_FATAL(s.nsubs, 2);
+	CU_ASSERT_STRING_EQUAL(text_of(&s, &s.subs[0]), "TSH (A)");
+	CU_ASSERT_STRING_EQUAL(text_of(&s, &s.subs[1]),
+			"GPH (B) in the pituitary gland.");
+	CU_ASSERT_EQUAL_FATAL(s.nshared, 2);
+	CU_ASSERT_STRING_EQUAL(text_of(&s, &s.shared[1]),
+			"Levels are relative to 18S.");
+	caption_split_release(&s);
+
+	CU_ASSERT_EQUAL_FATAL(split("Exposure to PBDE-47 depressed total T4 in "
+			"males and females (A), but had no effect on total T3 in "
+			"males (B).", &s), 0);
+	CU_ASSERT_EQUAL_FATAL(s.nsubs, 2);
+	CU_ASSERT_STRING_EQUAL(text_of(&s, &s.subs[0]),
+			"depressed total T4 in males and females (A)");
+	CU_ASSERT_STRING_EQUAL(text_of(&s, &s.subs[1]),
+			"had no effect on total T3 in males (B).");
+	CU_ASSERT_EQUAL_FATAL(s.nshared, 1);
+	CU_ASSERT_STRING_EQUAL(text_of(&s, &s.shared[0]), "Exposure to PBDE-47");
+	caption_split_release(&s);
+}
+
+static void
 test_split_no_markers(void)
 {
 	static const char *const t[] = {
@@ -409,6 +442,7 @@ main(void)
 	CU_add_test(s, "UTF-8 decoding", test_decode);
 	CU_add_test(s, "marker candidates and ranges", test_candidates);
 	CU_add_test(s, "splitting", test_split_basic);
+	CU_add_test(s, "postfix markers", test_split_postfix);
 	CU_add_test(s, "captions without markers", test_split_no_markers);
 	CU_add_test(s, "JSON output", test_json);
 	CU_add_test(s, "model file", test_model_file);
