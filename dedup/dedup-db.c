@@ -270,8 +270,25 @@ load_regions(struct run *r)
 	return rc;
 }
 
+struct key {
+	int64_t image_id, panel_id;
+	uint32_t idx;
+};
+
 static int
-load_embeddings(struct run *r, const char *model)
+cmp_key(const void *a, const void *b)
+{
+	const struct key *x = a, *y = b;
+
+	if (x->image_id != y->image_id)
+		return x->image_id < y->image_id ? -1 : 1;
+	if (x->panel_id != y->panel_id)
+		return x->panel_id < y->panel_id ? -1 : 1;
+	return 0;
+}
+
+static int
+load_embeddings(struct run *r, const char *model, const struct key *keys)
 {
 	struct dedup_set *s = &r->s;
 	sqlite3_stmt *st = NULL;
@@ -300,37 +317,20 @@ load_embeddings(struct run *r, const char *model)
 		}
 		if (d != dim)
 			continue;
-		/* items are few per image: a linear search would be O(n^2); the
-		   items are ordered by hash id, so search by image id instead */
-		for (size_t k = 0; k < s->n; k++) {
-			if (s->it[k].image_id == img && s->it[k].panel_id == pan) {
-				memcpy(s->emb + k * (size_t)dim, v, 4 * (size_t)dim);
-				s->it[k].flags |= DEDUP_HAS_EMB;
-				break;
-			}
+		{
+			struct key want = { img, pan, 0 };
+			struct key *hit = bsearch(&want, keys, s->n, sizeof(*keys), cmp_key);
+
+			if (hit == NULL)
+				continue;
+			memcpy(s->emb + (size_t)hit->idx * dim, v, 4 * (size_t)dim);
+			s->it[hit->idx].flags |= DEDUP_HAS_EMB;
 		}
 	}
 	rc = rc == SQLITE_DONE ? 0 : wn_db_error(r->db);
 out:
 	sqlite3_finalize(st);
 	return rc;
-}
-
-struct key {
-	int64_t image_id, panel_id;
-	uint32_t idx;
-};
-
-static int
-cmp_key(const void *a, const void *b)
-{
-	const struct key *x = a, *y = b;
-
-	if (x->image_id != y->image_id)
-		return x->image_id < y->image_id ? -1 : 1;
-	if (x->panel_id != y->panel_id)
-		return x->panel_id < y->panel_id ? -1 : 1;
-	return 0;
 }
 
 /* Edges of the groups stored by earlier runs, so that components grow from them. */
@@ -735,8 +735,19 @@ dedup_db_run(const struct dedup_dbopts *d, const struct dedup_params *p, int all
 		if (rc < 0)
 			goto out;
 	}
+	keys = malloc((r.s.n + 1) * sizeof(*keys));
+	if (keys == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t k = 0; k < r.s.n; k++) {
+		keys[k].image_id = r.s.it[k].image_id;
+		keys[k].panel_id = r.s.it[k].panel_id;
+		keys[k].idx = (uint32_t)k;
+	}
+	qsort(keys, r.s.n, sizeof(*keys), cmp_key);
 	if (model) {
-		rc = load_embeddings(&r, model);
+		rc = load_embeddings(&r, model, keys);
 		if (rc < 0)
 			goto out;
 	}
@@ -776,17 +787,9 @@ dedup_db_run(const struct dedup_dbopts *d, const struct dedup_params *p, int all
 	rc = dedup_set_candidates(&r.s, r.query);
 	if (rc < 0)
 		goto out;
-	keys = malloc((r.s.n + 1) * sizeof(*keys));
-	if (keys == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	for (size_t k = 0; k < r.s.n; k++) {
-		keys[k].image_id = r.s.it[k].image_id;
-		keys[k].panel_id = r.s.it[k].panel_id;
-		keys[k].idx = (uint32_t)k;
-	}
-	qsort(keys, r.s.n, sizeof(*keys), cmp_key);
+	wn_info("candidates: PDQ index of %u codes built in %.3fs, searched in %.3fs; "
+		"region join %.2fs; embedding join %.2fs; %zu edges", r.s.mih_codes,
+		r.s.t_mih_build, r.s.t_mih_query, r.s.t_region, r.s.t_emb, r.s.nedges);
 	rc = old_edges(&r, keys);
 	if (rc < 0)
 		goto out;
