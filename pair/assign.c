@@ -1117,10 +1117,10 @@ lis(const int *m, const int *order, size_t n, int *keep)
 
 /*
  * Panels some of whose labels were read.  In reading order (row by row, or
- * column by column when that fits the labels better), a label read only by
- * folding the case, out of the caption's sequence, that another panel also
- * carries is noise (a misread "e" for "A"); a read label the caption lacks is
- * a misread too.  The others anchor the sequence, and the panels between two
+ * column by column when that fits the labels better), a label read out of
+ * the caption's sequence that another panel also carries is noise (a misread
+ * "e" for "A", or a label spread to a neighbour); a read label the caption
+ * lacks is a misread too.  The others anchor the sequence, and the panels between two
  * anchors take
  * the labels missing between them when the counts agree, the one missing
  * label when one is missing (the units of one panel), or the anchors' label
@@ -1133,7 +1133,7 @@ assign_labelled(const struct pair_panel *panels, size_t np, size_t nl,
 	int m[PAIR_MAX_PANELS] = { 0 }, ord[2][PAIR_MAX_PANELS];
 	int keep[2][PAIR_MAX_PANELS];
 	int seq[PAIR_MAX_PANELS], *order, *kept, n0, n1;
-	size_t i, j, k;
+	size_t i, j, k, rest[PAIR_MAX_PANELS], nrest;
 
 	for (i = 0; i < np; i++) {
 		m[i] = idx[i];
@@ -1145,13 +1145,13 @@ assign_labelled(const struct pair_panel *panels, size_t np, size_t nl,
 	n1 = lis(m, ord[1], np, keep[1]);
 	order = n1 > n0 ? ord[1] : ord[0];
 	kept = n1 > n0 ? keep[1] : keep[0];
-	/* out of sequence and read only by folding the case, while another
-	   panel carries the label: a misread */
+	/* out of sequence while another panel carries the label: a misread,
+	   or a label the detector spread to a neighbour */
 	for (k = 0; k < np; k++) {
 		int own = m[order[k]], other = 0;
 
 		seq[k] = own;
-		if (own < 0 || kept[k] || exact[order[k]])
+		if (own < 0 || kept[k])
 			continue;
 		for (i = 0; i < np; i++)
 			if (i != (size_t)order[k] && m[i] == own)
@@ -1171,17 +1171,33 @@ assign_labelled(const struct pair_panel *panels, size_t np, size_t nl,
 		lo = i > 0 ? seq[i - 1] : -1;
 		hi = j < np ? seq[j] : (int)nl;
 		missing = hi - lo - 1;
+		if (missing > 0 && (size_t)missing == j - i) {
+			for (k = i; k < j; k++)
+				seq[k] = lo + 1 + (int)(k - i);
+			i = j;
+			continue;
+		}
+		/* units that read their anchor's label stay with it */
+		nrest = 0;
 		for (k = i; k < j; k++) {
 			int own = m[order[k]];
 
 			if (own >= 0 && (own == lo || own == hi))
-				seq[k] = own;		/* another unit of an anchor */
-			else if ((size_t)missing == j - i)
-				seq[k] = lo + 1 + (int)(k - i);
+				seq[k] = own;
+			else
+				rest[nrest++] = k;
+		}
+		for (size_t q = 0; q < nrest; q++) {
+			int own = m[order[rest[q]]];
+
+			if (missing > 0 && (size_t)missing == nrest)
+				seq[rest[q]] = lo + 1 + (int)q;
 			else if (missing == 1)
-				seq[k] = lo + 1;
+				seq[rest[q]] = lo + 1;
+			else if (own >= 0 && exact[order[rest[q]]])
+				seq[rest[q]] = own;	/* trust what was read */
 			else if (missing == 0)
-				seq[k] = lo >= 0 ? lo : hi;
+				seq[rest[q]] = lo >= 0 ? lo : hi;
 		}
 		i = j;
 	}
