@@ -901,9 +901,21 @@ xy_order(const struct pair_panel *p, int *ix, size_t n, int depth, int first)
 {
 	size_t i, j, start;
 	int axis, t, cut = 0;
+	long tol[2];
 
 	if (n < 2)
 		return;
+	/* boxes may overlap a little across a gutter: a tenth of the
+	   smallest panel, at least 4 pixels */
+	tol[0] = tol[1] = 0;
+	for (i = 0; i < n; i++) {
+		if (tol[0] == 0 || p[ix[i]].w < tol[0])
+			tol[0] = p[ix[i]].w;
+		if (tol[1] == 0 || p[ix[i]].h < tol[1])
+			tol[1] = p[ix[i]].h;
+	}
+	for (i = 0; i < 2; i++)
+		tol[i] = tol[i] / 10 > 4 ? tol[i] / 10 : 4;
 	for (int pass = 0; pass < 2 && depth < 64; pass++) {
 		long end;
 
@@ -924,7 +936,7 @@ xy_order(const struct pair_panel *p, int *ix, size_t n, int depth, int first)
 		for (i = 1; i < n; i++) {
 			const struct pair_panel *y = &p[ix[i]];
 
-			if ((axis ? y->y : y->x) >= end - 4)
+			if ((axis ? y->y : y->x) >= end - tol[axis])
 				cut = 1;
 			if ((axis ? y->y + y->h : y->x + y->w) > end)
 				end = axis ? y->y + y->h : y->x + y->w;
@@ -953,7 +965,7 @@ xy_order(const struct pair_panel *p, int *ix, size_t n, int depth, int first)
 		for (start = 0, i = 1; i <= n; i++) {
 			const struct pair_panel *y = i < n ? &p[ix[i]] : NULL;
 
-			if (y == NULL || (axis ? y->y : y->x) >= end - 4) {
+			if (y == NULL || (axis ? y->y : y->x) >= end - tol[axis]) {
 				xy_order(p, ix + start, i - start, depth + 1, first);
 				start = i;
 			}
