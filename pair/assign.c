@@ -1127,36 +1127,14 @@ lis(const int *m, const int *order, size_t n, int *keep)
 	return len[best];
 }
 
-/*
- * Panels some of whose labels were read.  In reading order (row by row, or
- * column by column when that fits the labels better), a label read out of
- * the caption's sequence that another panel also carries is noise (a misread
- * "e" for "A", or a label spread to a neighbour); a read label the caption
- * lacks is a misread too.  The others anchor the sequence, and the panels between two
- * anchors take
- * the labels missing between them when the counts agree, the one missing
- * label when one is missing (the units of one panel), or the anchors' label
- * when none is missing.  idx[i] gets the label index of panel i, or -1.
- */
-static void
-assign_labelled(const struct pair_panel *panels, size_t np, size_t nl,
-		const int *exact, int *idx)
+/* assign_labelled() in one reading order; returns the distinct labels given. */
+static int
+assign_order(size_t np, size_t nl, const int *m, const int *exact,
+	     const int *order, const int *kept, int *ret_idx)
 {
-	int m[PAIR_MAX_PANELS] = { 0 }, ord[2][PAIR_MAX_PANELS];
-	int keep[2][PAIR_MAX_PANELS];
-	int seq[PAIR_MAX_PANELS], *order, *kept, n0, n1;
+	int seq[PAIR_MAX_PANELS], seen[PAIR_MAX_PANELS], distinct = 0;
 	size_t i, j, k, rest[PAIR_MAX_PANELS], nrest;
 
-	for (i = 0; i < np; i++) {
-		m[i] = idx[i];
-		ord[0][i] = ord[1][i] = (int)i;
-	}
-	xy_order(panels, ord[0], np, 0, 1);
-	xy_order(panels, ord[1], np, 0, 0);
-	n0 = lis(m, ord[0], np, keep[0]);
-	n1 = lis(m, ord[1], np, keep[1]);
-	order = n1 > n0 ? ord[1] : ord[0];
-	kept = n1 > n0 ? keep[1] : keep[0];
 	/* out of sequence while another panel carries the label: a misread,
 	   or a label the detector spread to a neighbour */
 	for (k = 0; k < np; k++) {
@@ -1213,8 +1191,53 @@ assign_labelled(const struct pair_panel *panels, size_t np, size_t nl,
 		}
 		i = j;
 	}
-	for (k = 0; k < np; k++)
-		idx[order[k]] = seq[k] >= 0 && (size_t)seq[k] < nl ? seq[k] : -1;
+	for (k = 0; k < nl && k < PAIR_MAX_PANELS; k++)
+		seen[k] = 0;
+	for (k = 0; k < np; k++) {
+		int v = seq[k] >= 0 && (size_t)seq[k] < nl ? seq[k] : -1;
+
+		ret_idx[order[k]] = v;
+		if (v >= 0 && v < PAIR_MAX_PANELS && !seen[v]) {
+			seen[v] = 1;
+			distinct++;
+		}
+	}
+	return distinct;
+}
+
+/*
+ * Panels some of whose labels were read.  In reading order (row by row, or
+ * column by column, whichever gives more panels their own label, then fits
+ * the read labels better), a label read out of the caption's sequence that
+ * another panel also carries is noise (a misread "e" for "A", or a label
+ * spread to a neighbour); a read label the caption lacks is a misread too.
+ * The others anchor the sequence, and the panels between two anchors take
+ * the labels missing between them when the counts agree, the one missing
+ * label when one is missing (the units of one panel), or the anchors' label
+ * when none is missing.  idx[i] gets the label index of panel i, or -1.
+ */
+static void
+assign_labelled(const struct pair_panel *panels, size_t np, size_t nl,
+		const int *exact, int *idx)
+{
+	int m[PAIR_MAX_PANELS] = { 0 }, ord[2][PAIR_MAX_PANELS];
+	int keep[2][PAIR_MAX_PANELS], res[2][PAIR_MAX_PANELS], n[2], d[2];
+	size_t i;
+	int w;
+
+	for (i = 0; i < np; i++) {
+		m[i] = idx[i];
+		ord[0][i] = ord[1][i] = (int)i;
+	}
+	xy_order(panels, ord[0], np, 0, 1);
+	xy_order(panels, ord[1], np, 0, 0);
+	for (w = 0; w < 2; w++) {
+		n[w] = lis(m, ord[w], np, keep[w]);
+		d[w] = assign_order(np, nl, m, exact, ord[w], keep[w], res[w]);
+	}
+	w = d[1] > d[0] || (d[1] == d[0] && n[1] > n[0]);
+	for (i = 0; i < np; i++)
+		idx[i] = res[w][i];
 }
 
 int

@@ -201,7 +201,7 @@ static void
 test_assign_ambiguous_case(void)
 {
 	struct pair_sub s[5];
-	struct pair_panel p[3];
+	struct pair_panel p[4];
 	struct pair_result r = { 0 };
 
 	/* the caption uses both "A" and "a": "a" on a panel must not take "A" */
@@ -216,12 +216,20 @@ test_assign_ambiguous_case(void)
 	pair_result_release(&r);
 	set_panel(&p[0], 0, 0, 100, 100, "x");
 	set_panel(&p[1], 110, 0, 100, 100, "B");
-	set_panel(&p[2], 0, 110, 100, 100, "");
-	CU_ASSERT_EQUAL_FATAL(pair_assign(cap3, s, 5, p, 3, 210, 210, &r), 0);
-	/* "x" could be "A" or "a": not guessed; the panel after the last
-	   label, with none missing, is another unit of "B" */
+	CU_ASSERT_EQUAL_FATAL(pair_assign(cap3, s, 5, p, 2, 210, 100, &r), 0);
+	/* "x" could be "A" or "a": not guessed */
 	CU_ASSERT_EQUAL(r.v[0].status, PAIR_UNLABELED);
-	CU_ASSERT_STRING_EQUAL(r.v[2].labels[0], "B");
+	CU_ASSERT_STRING_EQUAL(r.v[1].labels[0], "B");
+	pair_result_release(&r);
+	/* the panel after the last label, with none missing, is another unit
+	   of "B" */
+	subs3(s, "A", "B", "C");
+	set_panel(&p[0], 0, 0, 100, 100, "A");
+	set_panel(&p[1], 110, 0, 100, 100, "B");
+	set_panel(&p[2], 220, 0, 100, 100, "C");
+	set_panel(&p[3], 330, 0, 100, 100, "");
+	CU_ASSERT_EQUAL_FATAL(pair_assign(cap3, s, 5, p, 4, 430, 100, &r), 0);
+	CU_ASSERT_STRING_EQUAL(r.v[3].labels[0], "C");
 	pair_result_release(&r);
 }
 
@@ -337,6 +345,30 @@ test_assign_gaps(void)
 	CU_ASSERT_STRING_EQUAL(r.v[1].labels[0], "B");
 	CU_ASSERT_STRING_EQUAL(r.v[2].labels[0], "C");
 	pair_result_release(&r);
+	/* a label spread to the neighbour of a column-wise grid (a c / b d):
+	   read column by column, the spread "a" is "c" */
+	{
+		static const char capd[] = "T. (a) one (b) two (c) three (d) four";
+		struct pair_sub sd[5];
+		struct pair_panel pd[4];
+
+		set_sub(&sd[0], 0, 1, NULL, "T.");
+		set_sub(&sd[1], 3, 0, "a", "(a) one");
+		set_sub(&sd[2], 11, 0, "b", "(b) two");
+		set_sub(&sd[3], 19, 0, "c", "(c) three");
+		set_sub(&sd[4], 29, 0, "d", "(d) four");
+		set_panel(&pd[0], 0, 0, 300, 200, "a");
+		set_panel(&pd[1], 0, 230, 300, 200, "b");
+		set_panel(&pd[2], 330, 0, 300, 200, "a");
+		set_panel(&pd[3], 330, 230, 300, 200, "d");
+		CU_ASSERT_EQUAL_FATAL(pair_assign(capd, sd, 5, pd, 4, 630, 430, &r), 0);
+		CU_ASSERT_STRING_EQUAL(r.v[0].labels[0], "a");
+		CU_ASSERT_STRING_EQUAL(r.v[1].labels[0], "b");
+		CU_ASSERT_STRING_EQUAL(r.v[2].labels[0], "c");
+		CU_ASSERT_STRING_EQUAL(r.v[2].caption, "T. Three");
+		CU_ASSERT_STRING_EQUAL(r.v[3].labels[0], "d");
+		pair_result_release(&r);
+	}
 	/* one panel where two labels are missing: not placed */
 	set_panel(&p[0], 0, 0, 100, 100, "");
 	set_panel(&p[1], 110, 0, 100, 100, "C");
