@@ -1184,7 +1184,7 @@ assign_order(size_t np, size_t nl, const int *m, const int *exact,
 				seq[rest[q]] = lo + 1 + (int)q;
 			else if (missing == 1)
 				seq[rest[q]] = lo + 1;
-			else if (own >= 0 && exact[order[rest[q]]])
+			else if (own >= 0 && exact[order[rest[q]]] >= 0)
 				seq[rest[q]] = own;	/* trust what was read */
 			else if (missing == 0)
 				seq[rest[q]] = lo >= 0 ? lo : hi;
@@ -1240,6 +1240,47 @@ assign_labelled(const struct pair_panel *panels, size_t np, size_t nl,
 		idx[i] = res[w][i];
 }
 
+/*
+ * As many panels as labels: when reading them in order, row by row or column
+ * by column, agrees with more of the labels read exactly than the anchored
+ * assignment does, or as well while giving more panels their own label, the
+ * reads were too noisy to anchor anything: take that order.
+ */
+static void
+prefer_sequence(const struct pair_panel *panels, size_t np, const int *exact,
+		int *idx)
+{
+	int cand[3][PAIR_MAX_PANELS], agree[3] = { 0 }, distinct[3] = { 0 };
+	int best = 0, seen[PAIR_MAX_PANELS], order[PAIR_MAX_PANELS];
+	size_t i;
+
+	memcpy(cand[0], idx, np * sizeof(*idx));
+	for (int w = 1; w <= 2; w++) {
+		for (i = 0; i < np; i++)
+			order[i] = (int)i;
+		xy_order(panels, order, np, 0, w == 1);
+		for (i = 0; i < np; i++)
+			cand[w][order[i]] = (int)i;
+	}
+	for (int w = 0; w < 3; w++) {
+		memset(seen, 0, np * sizeof(*seen));
+		for (i = 0; i < np; i++) {
+			int v = cand[w][i];
+
+			if (exact[i] >= 0 && v == exact[i])
+				agree[w]++;
+			if (v >= 0 && (size_t)v < np && !seen[v]) {
+				seen[v] = 1;
+				distinct[w]++;
+			}
+		}
+		if (agree[w] > agree[best] ||
+		    (agree[w] == agree[best] && distinct[w] > distinct[best]))
+			best = w;
+	}
+	memcpy(idx, cand[best], np * sizeof(*idx));
+}
+
 int
 pair_assign(const char *caption, const struct pair_sub *subs, size_t nsubs,
 	    const struct pair_panel *panels, size_t npanels, int width,
@@ -1289,6 +1330,8 @@ pair_assign(const char *caption, const struct pair_sub *subs, size_t nsubs,
 		for (i = 0; i < npanels; i++) {
 			idx[i] = match_label(panels[i].label, labs, nlabs, &exact[i]);
 			nmatched += idx[i] >= 0;
+			/* exact[i] becomes the label read exactly, or -1 */
+			exact[i] = exact[i] && idx[i] >= 0 ? idx[i] : -1;
 		}
 		if (nmatched == 0) {
 			/* nothing read, or nothing that matches: reading order */
@@ -1296,6 +1339,8 @@ pair_assign(const char *caption, const struct pair_sub *subs, size_t nsubs,
 				whole = 1;
 		} else {
 			assign_labelled(panels, npanels, nlabs, exact, idx);
+			if (npanels == nlabs)
+				prefer_sequence(panels, npanels, exact, idx);
 		}
 	}
 

@@ -369,6 +369,29 @@ test_assign_gaps(void)
 		CU_ASSERT_STRING_EQUAL(r.v[3].labels[0], "d");
 		pair_result_release(&r);
 	}
+	/* reads too noisy to anchor a 2 x 2 grid ("A", "d", "e", "D" for
+	   A-D: the anchors give D three times): as many panels as labels, in
+	   reading order, which agrees with both exact reads */
+	set_panel(&p[0], 0, 0, 100, 100, "A");
+	set_panel(&p[1], 110, 0, 100, 100, "d");
+	set_panel(&p[2], 0, 110, 100, 100, "e");
+	set_panel(&p[3], 110, 110, 100, 100, "D");
+	{
+		static const char cap4[] = "T. (A) one (B) two (C) three (D) four";
+		struct pair_sub s4[5];
+
+		set_sub(&s4[0], 0, 1, NULL, "T.");
+		set_sub(&s4[1], 3, 0, "A", "(A) one");
+		set_sub(&s4[2], 11, 0, "B", "(B) two");
+		set_sub(&s4[3], 19, 0, "C", "(C) three");
+		set_sub(&s4[4], 29, 0, "D", "(D) four");
+		CU_ASSERT_EQUAL_FATAL(pair_assign(cap4, s4, 5, p, 4, 210, 210, &r), 0);
+		CU_ASSERT_STRING_EQUAL(r.v[0].labels[0], "A");
+		CU_ASSERT_STRING_EQUAL(r.v[1].labels[0], "B");
+		CU_ASSERT_STRING_EQUAL(r.v[2].labels[0], "C");
+		CU_ASSERT_STRING_EQUAL(r.v[3].labels[0], "D");
+		pair_result_release(&r);
+	}
 	/* one panel where two labels are missing: not placed */
 	set_panel(&p[0], 0, 0, 100, 100, "");
 	set_panel(&p[1], 110, 0, 100, 100, "C");
