@@ -11,6 +11,8 @@
 #include "split/caption.h"
 #include "lib/banned.h"
 
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
 /* ---------------------------------------------------------------- chars */
 
 static int
@@ -440,7 +442,8 @@ cand_add_range(struct caption_cand *c, const struct label *a,
 		"vi", "vii", "viii", "ix", "x", "xi", "xii" };
 
 	if (a->cls == b->cls && a->sub == 0 && b->sub == 0 &&
-			(a->cls == CAPTION_C_UPPER || a->cls == CAPTION_C_LOWER) &&
+			(a->cls == CAPTION_C_UPPER ||
+			 a->cls == CAPTION_C_LOWER) &&
 			strlen(a->s) == 1 && strlen(b->s) == 1) {
 		if (b->idx <= a->idx || b->idx - a->idx > 25)
 			return -1;
@@ -483,7 +486,8 @@ cand_add_range(struct caption_cand *c, const struct label *a,
 			return -1;
 		for (k = lo; k <= hi; k++) {
 			if (a->subroman)
-				snprintf(s, sizeof(s), "%c%s", a->letter, rom[k]);
+				snprintf(s, sizeof(s), "%c%s", a->letter,
+						rom[k]);
 			else
 				snprintf(s, sizeof(s), "%c%d", a->letter, k);
 			if (cand_add_label(c, s) < 0)
@@ -494,7 +498,7 @@ cand_add_range(struct caption_cand *c, const struct label *a,
 	return -1;
 }
 
-/* Separator between list items: ",", ";", "and", "&", "/"; returns end or -1. */
+/* Separator between list items (",", ";", "and", "&", "/"): end or -1. */
 static int
 parse_list_sep(const uint32_t *cp, int i, int end, int allow_and)
 {
@@ -722,10 +726,10 @@ cand_paren(const uint32_t *cp, int i, int n, struct caption_cand *ret)
 		if (k < 0 || d.cls != c.cls)
 			break;
 		if (dash && c.nlabels == 1 && d.nlabels == 1) {
-			if (parse_label(cp, skip_spaces(cp, c.start + 1, n), n,
-					&a) < 0 ||
-					parse_label(cp, skip_spaces(cp, d.start + 1,
-					n), n, &b) < 0)
+			k = skip_spaces(cp, d.start + 1, n);
+			m = skip_spaces(cp, c.start + 1, n);
+			if (parse_label(cp, m, n, &a) < 0 ||
+					parse_label(cp, k, n, &b) < 0)
 				break;
 			r = c;
 			r.nlabels = 0;
@@ -1011,21 +1015,23 @@ find_sentences(const uint32_t *cp, int n, unsigned char *start)
 		if (c != '.' && c != '!' && c != '?')
 			continue;
 		j = i + 1;
-		while (j < n && (cp[j] == ')' || cp[j] == '"' || cp[j] == 0x201d ||
-				cp[j] == 0x2019))
+		while (j < n && (cp[j] == ')' || cp[j] == '"' ||
+				cp[j] == 0x201d || cp[j] == 0x2019))
 			j++;
 		if (j >= n)
 			continue;
 		/* "adjacent MTs.Cryo-EM": a space lost in the source */
 		if (!is_space(cp[j]) && !(c == '.' && j == i + 1 && i >= 2 &&
 				is_lower(cp[i - 1]) && is_word(cp[i - 2]) &&
-				is_upper(cp[j]) && j + 1 < n && is_lower(cp[j + 1])))
+				is_upper(cp[j]) && j + 1 < n &&
+				is_lower(cp[j + 1])))
 			continue;
 		k = skip_spaces(cp, j, n);
 		if (k >= n)
 			continue;
 		if (!(is_upper(cp[k]) || is_digit(cp[k]) || cp[k] == '(' ||
-				cp[k] == '*' || cp[k] == '#' || cp[k] == 0x2020 ||
+				cp[k] == '*' || cp[k] == '#' ||
+				cp[k] == 0x2020 ||
 				(cp[k] >= 0x80 && is_word(cp[k]))))
 			continue;
 		if (c == '.') {
@@ -1047,7 +1053,7 @@ find_sentences(const uint32_t *cp, int n, unsigned char *start)
 			if (single_upper && is_upper(cp[k]) && k + 1 < n &&
 					is_lower(cp[k + 1]))
 				continue;	/* initial: "M. tuberculosis" */
-			for (a = 0; a < sizeof(abbrevs) / sizeof(abbrevs[0]); a++)
+			for (a = 0; a < NELEM(abbrevs); a++)
 				if (len > 0 && strcmp(wbuf, abbrevs[a]) == 0 &&
 						(p == 0 || !is_word(cp[p - 1])))
 					break;
@@ -1108,7 +1114,6 @@ word_in(const char *w, const char *const *list, size_t n)
 	return 0;
 }
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 enum {
 	F_BIAS = 0,
@@ -1139,9 +1144,9 @@ struct seqstate {
 	int nacc;
 	int first_cls, first_type;
 	int last_min, last_max, last_type, last_end;
-	int g_min, g_max, g_next;	/* active group header, g_next = -1 none */
+	int g_min, g_max, g_next;	/* group header (g_next -1: none) */
 	uint64_t seen[CAPTION_NCLASSES];
-	int sent_marked;		/* sentence start of the last accepted */
+	int sent_marked;		/* sentence of the last accepted */
 };
 
 static int
@@ -1161,9 +1166,9 @@ struct ctx {
 	const uint32_t *cp;
 	int n;
 	unsigned char *sent;	/* sentence starts */
-	int *sent_of;		/* start of the sentence holding each position */
+	int *sent_of;		/* start of the sentence of each position */
 	int *depth;		/* open-parenthesis depth at each position */
-	int style[CAPTION_NTYPES];	/* boundary-positioned candidates per type */
+	int style[CAPTION_NTYPES];	/* candidates per type at boundaries */
 };
 
 /* Marker style family: "(A)" and "(A) and (B)" are one style. */
@@ -1276,12 +1281,15 @@ features(const struct ctx *x, const struct caption_cand *c,
 		} else if (is_lower(d)) {
 			int e = nx, len = 0;
 
-			while (e < n && is_word(cp[e]) && len < 23)
-				w[len++] = cp[e] < 0x80 ? (char)cp[e++] : (e++, '?');
+			while (e < n && is_word(cp[e]) && len < 23) {
+				w[len++] = cp[e] < 0x80 ? (char)cp[e] : '?';
+				e++;
+			}
 			w[len] = '\0';
-			/* "(b) the Ag spectra": an article starts a list item */
+			/* "(b) the Ag": an article starts a list item */
 			if (word_in(w, func_words, NELEM(func_words)) &&
-					strcmp(w, "the") != 0 && strcmp(w, "a") != 0 &&
+					strcmp(w, "the") != 0 &&
+					strcmp(w, "a") != 0 &&
 					strcmp(w, "an") != 0)
 				f[F_N_FUNC] = 1;
 			else
@@ -1320,10 +1328,10 @@ features(const struct ctx *x, const struct caption_cand *c,
 		while (k > c->start && (cp[k] == ':' || cp[k] == ',' ||
 				cp[k] == ')'))
 			k--;
-		f[F_POS_NOUN] = (k > c->start && (cp[k] == 'l' || cp[k] == 's' ||
-				cp[k] == 'w' || cp[k] == 'n' || cp[k] == 'e' ||
-				cp[k] == 'h' || cp[k] == 't') &&
-				c->end - c->start > 8);
+		/* ends in a noun: "panel", "panels", "row", "column"... */
+		f[F_POS_NOUN] = k > c->start && c->end - c->start > 8 &&
+			cp[k] != 0 && cp[k] < 0x80 &&
+			strchr("lswneht", (int)cp[k]) != NULL;
 	}
 	if (st->nacc > 0 && c->start - st->last_end <= 2)
 		f[F_AFTER_MARK] = 1;
@@ -1332,7 +1340,7 @@ features(const struct ctx *x, const struct caption_cand *c,
 
 	/* sequence */
 	if (c->cls == CAPTION_C_POS) {
-		/* position words have no order, but they rarely mix with letters */
+		/* position words have no order; they rarely mix with letters */
 		if (st->nacc > 0 && c->cls != st->first_cls)
 			f[F_S_CLS] = 1;
 		if (st->nacc > 0 && family(c->type) != family(st->first_type))
@@ -1354,9 +1362,10 @@ features(const struct ctx *x, const struct caption_cand *c,
 		else if (seen)
 			f[F_S_SEEN] = 1;
 		else if (c->first > st->last_max + 1) {
+			int jump = c->first - st->last_max - 1;
+
 			f[F_S_JUMP] = 1;
-			f[F_S_JUMPSIZE] = (c->first - st->last_max - 1) > 5 ? 1 :
-				(c->first - st->last_max - 1) / 5.0;
+			f[F_S_JUMPSIZE] = jump > 5 ? 1 : jump / 5.0;
 		} else
 			f[F_S_BACK] = 1;
 		if (f[F_S_NEXT] && family(c->type) == family(st->last_type))
@@ -1455,6 +1464,22 @@ seq_accept(struct seqstate *st, const struct ctx *x,
 /* -------------------------------------------------------------- decoding */
 
 /*
+ * May a doubtful candidate be kept for its chain?  The first marker (p >
+ * 0.1), or one that continues the sequence (p > 0.3), not shaped like a
+ * postfix label ("cytoplasmic (C) and").
+ */
+static int
+rescuable(const struct caption_cand *c, const struct seqstate *st,
+		const double *f)
+{
+	if (c->p <= (st->nacc == 0 ? 0.1 : 0.3))
+		return 0;
+	if (st->nacc > 0 && f[F_S_NEXT] == 0 && f[F_S_GROUP] == 0)
+		return 0;
+	return f[F_X_POSTFIX] == 0 && f[F_N_FUNC] == 0;
+}
+
+/*
  * Mean log-odds of the chain that starts at v[i] and continues its sequence
  * ("(A)", then the next "(B)", ...), each member scored with the chain
  * before it accepted; 0 when no later candidate continues it.  The first
@@ -1510,10 +1535,7 @@ decode(const struct ctx *x, struct caption_cand *v, size_t n,
 		if (oracle != NULL)
 			yes = oracle(octx, c, f);
 		else
-			yes = c->p > 0.5 || (c->p > (st.nacc == 0 ? 0.1 : 0.3) &&
-					(st.nacc == 0 || f[F_S_NEXT] > 0 ||
-					 f[F_S_GROUP] > 0) &&
-					f[F_X_POSTFIX] == 0 && f[F_N_FUNC] == 0 &&
+			yes = c->p > 0.5 || (rescuable(c, &st, f) &&
 					chain_score(x, v, n, i, w, &st) > 0);
 		if (!yes)
 			continue;
@@ -1596,7 +1618,8 @@ decode_chain(const struct ctx *x, struct caption_cand *v, size_t n,
 			struct caption_cand *c = &v[j];
 			int k, dup = 0;
 
-			if (c->cls != v[best_i].cls || c->type == CAPTION_T_POS_WORD)
+			if (c->cls != v[best_i].cls ||
+					c->type == CAPTION_T_POS_WORD)
 				continue;
 			if (j > best_i && c->cls != CAPTION_C_POS &&
 					c->first != last + 1)
@@ -1662,14 +1685,14 @@ static const char *const closing_starts[] = { "scale bar", "scale bars",
 	"scale:", "bar =", "bars =", "bar,", "bars,", "bars:", "bar:",
 	"bar represents", "bars represent", "bar indicates", "bars indicate",
 	"see also", "see supplementary", "see figure", "additional details",
-	"additional information",
-	"abbreviations", "abbreviation", "data are", "data represent",
-	"data shown", "values are", "results are", "error bars", "presented are",
-	"electron dose", "all images", "all panels", "in all panels",
-	"for all panels", "note:", "source data", "asterisk", "asterisks",
-	"arrowhead", "arrowheads", "images are representative",
-	"micrographs are representative", "magnification", "original magnification",
-	"each dot", "each symbol", "each point", "symbols:", "key:" };
+	"additional information", "abbreviations", "abbreviation", "data are",
+	"data represent", "data shown", "values are", "results are",
+	"error bars", "presented are", "electron dose", "all images",
+	"all panels", "in all panels", "for all panels", "note:",
+	"source data", "asterisk", "asterisks", "arrowhead", "arrowheads",
+	"images are representative", "micrographs are representative",
+	"magnification", "original magnification", "each dot", "each symbol",
+	"each point", "symbols:", "key:" };
 
 /* Does the sentence at s look like the start of a figure-wide closing? */
 static int
@@ -1685,14 +1708,18 @@ closing_start(const uint32_t *cp, int s, int e)
 		buf[len++] = cp[k] < 0x80 ? (char)lower(cp[k]) : '?';
 	buf[len] = '\0';
 	for (a = 0; a < NELEM(closing_starts); a++)
-		if (strncmp(buf, closing_starts[a], strlen(closing_starts[a])) == 0)
+		if (strncmp(buf, closing_starts[a],
+				strlen(closing_starts[a])) == 0)
 			return 1;
 	/* glossary: "AACT, acetyl-CoA ...;" "CI: confidence interval." */
-	for (k = s; k < e && !is_space(cp[k]) && cp[k] != ':' &&
-			!(cp[k] == ',' && k + 1 < e && is_space(cp[k + 1])); k++)
+	for (k = s; k < e && !is_space(cp[k]) && cp[k] != ':'; k++) {
+		if (cp[k] == ',' && k + 1 < e && is_space(cp[k + 1]))
+			break;
 		if (is_upper(cp[k]))
 			upper++;
-	if (upper >= 2 && k - s >= 2 && k < e && (cp[k] == ',' || cp[k] == ':')) {
+	}
+	if (upper >= 2 && k - s >= 2 && k < e &&
+			(cp[k] == ',' || cp[k] == ':')) {
 		int semi = 0;
 
 		for (m = k; m < e; m++)
@@ -1816,8 +1843,8 @@ build_prefix(const struct ctx *x, struct caption_cand **m, int k,
 				break;
 		if (j >= m[i]->start)
 			continue;
-		/* "... images of (A)", "... for: (A)": the head leads into the
-		   markers; "... shown (I-L) Representative" is a missing period */
+		/* "... images of (A)", "... for: (A)": the head leads into
+		   the markers; "... shown (I-L) Results" lacks a period */
 		if (!lead_in(x->cp, m[i]->start))
 			continue;
 		/* the text still belongs to a group header that covers these */
@@ -1833,8 +1860,9 @@ build_prefix(const struct ctx *x, struct caption_cand **m, int k,
 			struct caption_span head = { 0 };
 			int s = hstart[i];
 
-			for (j = i; j < k && x->sent_of[m[j]->start] == s; j++) {
-				/* a restarted sequence is not introduced here */
+			for (j = i; j < k && x->sent_of[m[j]->start] == s;
+					j++) {
+				/* a restarted sequence is not introduced */
 				if (j > i && m[j]->cls == m[j - 1]->cls &&
 						m[j]->first >= 0 &&
 						m[j]->first <= m[j - 1]->last)
@@ -1847,11 +1875,14 @@ build_prefix(const struct ctx *x, struct caption_cand **m, int k,
 				struct caption_cand hc = { 0 };
 
 				hc.nlabels = head.nlabels;
-				memcpy(hc.labels, head.labels, sizeof(hc.labels));
+				memcpy(hc.labels, head.labels,
+						sizeof(hc.labels));
 				if (i == 0)
-					rc = span_push(shared, 0, s, NULL, x->cp);
+					rc = span_push(shared, 0, s, NULL,
+							x->cp);
 				if (rc >= 0)
-					rc = span_push(subs, s, start, &hc, x->cp);
+					rc = span_push(subs, s, start, &hc,
+							x->cp);
 			}
 		} else if (i == 0) {
 			rc = span_push(shared, 0, start, NULL, x->cp);
@@ -1859,7 +1890,8 @@ build_prefix(const struct ctx *x, struct caption_cand **m, int k,
 		if (rc < 0)
 			break;
 		if (i + 1 < k)
-			end = hstart[i + 1] >= 0 ? hstart[i + 1] : m[i + 1]->start;
+			end = hstart[i + 1] >= 0 ? hstart[i + 1] :
+				m[i + 1]->start;
 		else {
 			cl = closing_block(x, m[i]->end);
 			end = cl;
@@ -1870,6 +1902,34 @@ build_prefix(const struct ctx *x, struct caption_cand **m, int k,
 	}
 	free(hstart);
 	return rc;
+}
+
+/* Past ", and", ", but", "or", ";" between two postfix phrases. */
+static int
+skip_connectors(const uint32_t *cp, int i, int end)
+{
+	int w;
+
+	for (;;) {
+		i = skip_spaces(cp, i, end);
+		if (i < end && (cp[i] == ',' || cp[i] == ';')) {
+			i++;
+		} else if ((w = match_word(cp, i, end, "and")) > 0 ||
+				(w = match_word(cp, i, end, "or")) > 0 ||
+				(w = match_word(cp, i, end, "but")) > 0) {
+			i += w;
+		} else {
+			return i;
+		}
+	}
+}
+
+/* "depressed", "elevated": a lower-case word of 5+ letters ending in -ed */
+static int
+ends_ed(const uint32_t *cp, int i, int e)
+{
+	return e - i > 4 && is_lower(cp[i]) && cp[e - 2] == 'e' &&
+		cp[e - 1] == 'd';
 }
 
 /* Start of the first past-tense verb ("depressed", "had") in [a, b), or -1. */
@@ -1886,10 +1946,10 @@ past_verb(const uint32_t *cp, int a, int b)
 			e++;
 		if (e - i >= 3 && (i == 0 || is_space(cp[i - 1])) &&
 				(e == b || is_space(cp[e]) || cp[e] == ',') &&
-				((e - i > 4 && is_lower(cp[i]) && cp[e - 2] == 'e' &&
-				cp[e - 1] == 'd') || match_word(cp, i, b, "had") ||
-				match_word(cp, i, b, "was") ||
-				match_word(cp, i, b, "were")))
+				(ends_ed(cp, i, e) ||
+				 match_word(cp, i, b, "had") ||
+				 match_word(cp, i, b, "was") ||
+				 match_word(cp, i, b, "were")))
 			return i;
 		i = e > i ? e : i + 1;
 	}
@@ -1911,8 +1971,8 @@ build_postfix(const struct ctx *x, struct caption_cand **m, int k,
 					m[1]->start)) >= 0 &&
 					(j = past_verb(x->cp, s + 1,
 					m[0]->start)) >= 0) {
-				/* "Exposure depressed T4 (A), but had no effect
-				   on T3 (B)": each label has its own predicate */
+				/* "Exposure depressed T4 (A), but had no
+				   effect on T3 (B)": a predicate per label */
 				start = j;
 			} else {
 				/* "... levels for TSH (A) and GPH (B)": the
@@ -1937,30 +1997,11 @@ build_postfix(const struct ctx *x, struct caption_cand **m, int k,
 			for (j = m[i - 1]->end; j < m[i]->start; j++)
 				if (x->sent[j])
 					break;
-			if (j < m[i]->start) {
+			if (j < m[i]->start)
 				start = j;
-			} else {
-				for (;;) {
-					int w;
-
-					start = skip_spaces(x->cp, start, m[i]->start);
-					if (start < m[i]->start && (x->cp[start] == ',' ||
-							x->cp[start] == ';')) {
-						start++;
-						continue;
-					}
-					if ((w = match_word(x->cp, start, m[i]->start,
-							"and")) > 0 ||
-							(w = match_word(x->cp, start,
-							m[i]->start, "or")) > 0 ||
-							(w = match_word(x->cp, start,
-							m[i]->start, "but")) > 0) {
-						start += w;
-						continue;
-					}
-					break;
-				}
-			}
+			else
+				start = skip_connectors(x->cp, start,
+						m[i]->start);
 		}
 		end = m[i]->end;
 		if (i + 1 == k) {
@@ -2085,7 +2126,8 @@ caption_split_cp(const struct caption_model *model, const uint32_t *cp_in,
 				cs.v[i].skip = cs.v[i].cls == CAPTION_C_POS;
 				cs.v[i].accepted = 0;
 			}
-			nacc = decode(&x, cs.v, cs.n, model->prefix, 0, NULL, NULL);
+			nacc = decode(&x, cs.v, cs.n, model->prefix, 0, NULL,
+					NULL);
 		}
 	}
 	if (nacc > 0) {
@@ -2195,41 +2237,55 @@ caption_split_baseline(const uint32_t *cp, size_t ncp,
 
 /* ------------------------------------------------------------------ JSON */
 
+int
+caption_labels_json(struct wn_buf *b, const struct caption_span *sp,
+		const char *sep)
+{
+	uint32_t *lc;
+	size_t ln;
+	int k, rc;
+
+	rc = wn_buf_add(b, "[", 1);
+	for (k = 0; rc >= 0 && k < sp->nlabels; k++) {
+		const char *l = sp->labels[k];
+
+		lc = NULL;
+		ln = 0;
+		if (k > 0)
+			rc = wn_buf_addstr(b, sep);
+		if (rc >= 0)
+			rc = caption_decode(l, strlen(l), &lc, &ln);
+		if (rc >= 0)
+			rc = caption_json_string(b, lc, 0, (int)ln);
+		free(lc);
+	}
+	if (rc >= 0)
+		rc = wn_buf_add(b, "]", 1);
+	return rc;
+}
+
 static int
 json_spans(struct wn_buf *b, const struct caption_split *s,
 		const struct caption_span *v, size_t n, int labels)
 {
 	size_t i;
-	int k, rc = 0;
+	int rc = 0;
 
 	for (i = 0; i < n && rc >= 0; i++) {
-		if (i > 0)
-			rc = wn_buf_add(b, ", ", 2);
-		if (rc >= 0)
-			rc = wn_buf_add(b, "{", 1);
+		rc = wn_buf_addstr(b, i > 0 ? ", {" : "{");
 		if (rc >= 0 && labels) {
-			rc = wn_buf_addstr(b, "\"labels\": [");
-			for (k = 0; rc >= 0 && k < v[i].nlabels; k++) {
-				uint32_t *lc = NULL;
-				size_t ln = 0;
-
-				if (k > 0)
-					rc = wn_buf_add(b, ", ", 2);
-				if (rc >= 0)
-					rc = caption_decode(v[i].labels[k],
-							strlen(v[i].labels[k]), &lc, &ln);
-				if (rc >= 0)
-					rc = caption_json_string(b, lc, 0, (int)ln);
-				free(lc);
-			}
+			rc = wn_buf_addstr(b, "\"labels\": ");
 			if (rc >= 0)
-				rc = wn_buf_addstr(b, "], ");
+				rc = caption_labels_json(b, &v[i], ", ");
+			if (rc >= 0)
+				rc = wn_buf_addstr(b, ", ");
 		}
 		if (rc >= 0)
-			rc = wn_buf_printf(b, "\"start\": %d, \"end\": %d, \"text\": ",
-					v[i].start, v[i].end);
+			rc = wn_buf_printf(b, "\"start\": %d, \"end\": %d, "
+					"\"text\": ", v[i].start, v[i].end);
 		if (rc >= 0)
-			rc = caption_json_string(b, s->cp, v[i].start, v[i].end);
+			rc = caption_json_string(b, s->cp, v[i].start,
+					v[i].end);
 		if (rc >= 0)
 			rc = wn_buf_add(b, "}", 1);
 	}

@@ -122,6 +122,10 @@ int caption_utf8(struct wn_buf *b, const uint32_t *cp, int start, int end)
 /* Append the JSON object of DESIGN.md ({"subcaptions":..., "shared":...}). */
 int caption_split_json(const struct caption_split *s, struct wn_buf *b)
 	__attribute__((warn_unused_result));
+/* Append the labels of sp as a JSON array, items separated by sep. */
+int caption_labels_json(struct wn_buf *b, const struct caption_span *sp,
+		const char *sep)
+	__attribute__((warn_unused_result));
 /* Append a JSON string of cp[start, end) (quoted, escaped). */
 int caption_json_string(struct wn_buf *b, const uint32_t *cp, int start,
 		int end)

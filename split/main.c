@@ -655,7 +655,7 @@ write_subcaps(struct db_ctx *c, struct fig *f, const char *ver)
 	const struct caption_split *s = &f->cs;
 	struct wn_buf lab, txt;
 	size_t i = 0, j = 0;
-	int ord = 0, rc = 0, k;
+	int ord = 0, rc = 0;
 
 	wn_buf_init(&lab, 0);
 	wn_buf_init(&txt, 0);
@@ -673,22 +673,7 @@ write_subcaps(struct db_ctx *c, struct fig *f, const char *ver)
 		}
 		wn_buf_reset(&lab);
 		wn_buf_reset(&txt);
-		rc = wn_buf_add(&lab, "[", 1);
-		for (k = 0; rc >= 0 && k < sp->nlabels; k++) {
-			uint32_t *lc = NULL;
-			size_t ln = 0;
-
-			if (k > 0)
-				rc = wn_buf_add(&lab, ",", 1);
-			if (rc >= 0)
-				rc = caption_decode(sp->labels[k],
-						strlen(sp->labels[k]), &lc, &ln);
-			if (rc >= 0)
-				rc = caption_json_string(&lab, lc, 0, (int)ln);
-			free(lc);
-		}
-		if (rc >= 0)
-			rc = wn_buf_add(&lab, "]", 1);
+		rc = caption_labels_json(&lab, sp, ",");
 		if (rc >= 0)
 			rc = caption_utf8(&txt, s->cp, sp->start, sp->end);
 		if (rc >= 0 && txt.data == NULL)
