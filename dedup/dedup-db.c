@@ -244,7 +244,7 @@ load_regions(struct run *r)
 	size_t k = 0;
 	int rc;
 
-	s->region = calloc(s->n * DEDUP_REGION_WINDOWS * DEDUP_REGION_DIM + 1, sizeof(float));
+	s->region = calloc(s->n * DEDUP_REGION_FLOATS + 1, sizeof(float));
 	if (s->region == NULL)
 		return -ENOMEM;
 	rc = wn_db_prepare(r->db, sql, &st);
@@ -262,7 +262,7 @@ load_regions(struct run *r)
 			continue;
 		if (dedup_region_unpack(sqlite3_column_blob(st, 1),
 					(size_t)sqlite3_column_bytes(st, 1),
-					s->region + k * DEDUP_REGION_WINDOWS * DEDUP_REGION_DIM) == 0)
+					s->region + k * DEDUP_REGION_FLOATS) == 0)
 			s->it[k].flags |= DEDUP_HAS_REGION;
 	}
 	rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : wn_db_error(r->db);
@@ -456,7 +456,7 @@ mark_item(struct run *r, size_t k, int checked, const char *now)
 		blob = malloc(DEDUP_REGION_PACKED);
 		if (blob == NULL)
 			return -ENOMEM;
-		dedup_region_pack(r->s.region + k * DEDUP_REGION_WINDOWS * DEDUP_REGION_DIM,
+		dedup_region_pack(r->s.region + k * DEDUP_REGION_FLOATS,
 				  blob);
 		sqlite3_bind_blob(st, 2, blob, (int)DEDUP_REGION_PACKED, SQLITE_TRANSIENT);
 		sqlite3_bind_int(st, 3, it->content_w);

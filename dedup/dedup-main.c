@@ -179,6 +179,7 @@ emit_pairs(struct dedup_set *s)
 		json_object_set_new(o, "phash", json_integer(f.phash));
 		json_object_set_new(o, "dhash", json_integer(f.dhash));
 		json_object_set_new(o, "region", json_real(f.region));
+		json_object_set_new(o, "region_fine", json_real(f.region_fine));
 		json_object_set_new(o, "embedding", json_real(f.emb));
 		json_object_set_new(o, "match", json_boolean(
 			dedup_set_match(s, p[0], p[1], &method, &dist) > 0));

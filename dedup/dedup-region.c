@@ -156,7 +156,7 @@ dedup_region_from_grey(const unsigned char *px, int w, int h, float *ret_v,
 	int x0 = 0, y0 = 0, x1 = w, y1 = h, n = 0;
 
 	if (w < 4 || h < 4) {
-		memset(ret_v, 0, sizeof(float) * DEDUP_REGION_DIM * DEDUP_REGION_WINDOWS);
+		memset(ret_v, 0, sizeof(float) * DEDUP_REGION_FLOATS);
 		info.flat = 1;
 		*ret_info = info;
 		return 0;
@@ -191,6 +191,31 @@ dedup_region_from_grey(const unsigned char *px, int w, int h, float *ret_v,
 					 ret_v + (size_t)n * DEDUP_REGION_DIM);
 				n++;
 			}
+	}
+	/* the thumbnail: 64 x 64 area means of the content */
+	{
+		float *fine = ret_v + (size_t)DEDUP_REGION_WINDOWS * DEDUP_REGION_DIM;
+		double cw = (double)(x1 - x0) / DEDUP_REGION_FINE;
+		double chh = (double)(y1 - y0) / DEDUP_REGION_FINE;
+
+		for (int i = 0; i < DEDUP_REGION_FINE; i++) {
+			int ya = y0 + (int)(i * chh), yb = y0 + (int)((i + 1) * chh);
+
+			if (yb <= ya)
+				yb = ya + 1;
+			if (yb > h)
+				yb = h, ya = ya < h - 1 ? ya : h - 1;
+			for (int j = 0; j < DEDUP_REGION_FINE; j++) {
+				int xa = x0 + (int)(j * cw), xb = x0 + (int)((j + 1) * cw);
+
+				if (xb <= xa)
+					xb = xa + 1;
+				if (xb > w)
+					xb = w, xa = xa < w - 1 ? xa : w - 1;
+				fine[i * DEDUP_REGION_FINE + j] =
+					(float)box_mean(sat, w, xa, ya, xb, yb);
+			}
+		}
 	}
 	free(sat);
 	*ret_info = info;
@@ -321,6 +346,211 @@ dedup_region_score(const float *a, const float *b)
 	return best;
 }
 
+#define REF_N	32
+
+/* Bilinear sample of the thumbnail at (x, y) in thumbnail pixels. */
+static float
+sample(const float *t, double x, double y)
+{
+	int xi, yi;
+	double fx, fy;
+	const int n = DEDUP_REGION_FINE;
+
+	if (x < 0)
+		x = 0;
+	if (y < 0)
+		y = 0;
+	if (x > n - 1)
+		x = n - 1;
+	if (y > n - 1)
+		y = n - 1;
+	xi = (int)x;
+	yi = (int)y;
+	if (xi >= n - 1)
+		xi = n - 2;
+	if (yi >= n - 1)
+		yi = n - 2;
+	fx = x - xi;
+	fy = y - yi;
+	return (float)((1 - fy) * ((1 - fx) * t[yi * n + xi] + fx * t[yi * n + xi + 1]) +
+		       fy * ((1 - fx) * t[(yi + 1) * n + xi] + fx * t[(yi + 1) * n + xi + 1]));
+}
+
+/* Centre and normalise; 0 when flat. */
+static int
+unit(float *v, int n)
+{
+	double m = 0, ss = 0;
+
+	for (int i = 0; i < n; i++)
+		m += v[i];
+	m /= n;
+	for (int i = 0; i < n; i++) {
+		v[i] = (float)(v[i] - m);
+		ss += (double)v[i] * v[i];
+	}
+	if (ss < n * 1.0)
+		return 0;
+	ss = 1.0 / sqrt(ss);
+	for (int i = 0; i < n; i++)
+		v[i] = (float)(v[i] * ss);
+	return 1;
+}
+
+/* Correlation of the whole of small with the window (s, ox, oy) of big. */
+static float
+window_corr(const float *xs, const float *big, double s, double ox, double oy)
+{
+	float v[REF_N * REF_N], d = 0;
+	const double n = DEDUP_REGION_FINE;
+
+	for (int i = 0; i < REF_N; i++)
+		for (int j = 0; j < REF_N; j++) {
+			/* a 2 x 2 block of samples per cell, like the area means of xs */
+			double fx = ox + s * (j + 0.25) / REF_N, fy = oy + s * (i + 0.25) / REF_N;
+			double st = s * 0.5 / REF_N;
+
+			v[i * REF_N + j] = (sample(big, fx * n - 0.5, fy * n - 0.5) +
+					    sample(big, (fx + st) * n - 0.5, fy * n - 0.5) +
+					    sample(big, fx * n - 0.5, (fy + st) * n - 0.5) +
+					    sample(big, (fx + st) * n - 0.5, (fy + st) * n - 0.5));
+		}
+	if (!unit(v, REF_N * REF_N))
+		return -1;
+	for (int k = 0; k < REF_N * REF_N; k++)
+		d += v[k] * xs[k];
+	return d;
+}
+
+static float
+refine(const float *small, const float *big, double s0, double x0, double y0)
+{
+	float xs[REF_N * REF_N], best = -1;
+	const int n = DEDUP_REGION_FINE, f = DEDUP_REGION_FINE / REF_N;
+	double step = 0.015;
+
+	for (int i = 0; i < REF_N; i++)
+		for (int j = 0; j < REF_N; j++) {
+			float a = 0;
+
+			for (int u = 0; u < f; u++)
+				for (int v = 0; v < f; v++)
+					a += small[(i * f + u) * n + j * f + v];
+			xs[i * REF_N + j] = a;
+		}
+	if (!unit(xs, REF_N * REF_N))
+		return -1;
+	/* coarse to fine: 3 x 3 x 3 around the start, twice, halving the step */
+	for (int round = 0; round < 3; round++, step /= 2) {
+		double bs = s0, bx = x0, by = y0;
+
+		for (int ks = -1; ks <= 1; ks++)
+			for (int ky = -1; ky <= 1; ky++)
+				for (int kx = -1; kx <= 1; kx++) {
+					double s = s0 + ks * step, x = x0 + kx * step;
+					double y = y0 + ky * step;
+					float c;
+
+					if (s > 1.0 || s < 0.5)
+						continue;
+					if (x < -0.01 || y < -0.01 || x + s > 1.01 || y + s > 1.01)
+						continue;
+					c = window_corr(xs, big, s, x, y);
+					if (c > best) {
+						best = c;
+						bs = s;
+						bx = x;
+						by = y;
+					}
+				}
+		s0 = bs;
+		x0 = bx;
+		y0 = by;
+	}
+	return best;
+}
+
+/* Scale and position (fractions of the content) of window k. */
+static void
+window_geometry(int k, double *ret_s, double *ret_x, double *ret_y)
+{
+	int n = 1;
+
+	*ret_s = 1;
+	*ret_x = *ret_y = 0;
+	if (k == 0)
+		return;
+	for (int sc = 0; sc < DEDUP_REGION_SCALES; sc++) {
+		int g = grid[sc];
+
+		if (k < n + g * g) {
+			int idx = k - n;
+
+			*ret_s = scales[sc];
+			*ret_x = (1 - scales[sc]) * (idx % g) / (g - 1);
+			*ret_y = (1 - scales[sc]) * (idx / g) / (g - 1);
+			return;
+		}
+		n += g * g;
+	}
+}
+
+float
+dedup_region_compare(const float *a, const float *b, float refine_from, float *ret_fine)
+{
+	float best = -1, t[DEDUP_REGION_DIM];
+	int bdir = -1, bwin = 0;
+
+	*ret_fine = -2;
+	for (int dir = 0; dir < 2; dir++) {
+		const float *whole = dir ? b : a, *win = dir ? a : b;
+
+		for (int k = dir; k < DEDUP_REGION_WINDOWS; k++) {
+			float d = dot(whole, win + (size_t)k * DEDUP_REGION_DIM);
+
+			if (d > best) {
+				best = d;
+				bdir = dir;
+				bwin = k;
+			}
+		}
+	}
+	for (int v = 1; v < 8; v++) {
+		float d;
+
+		dedup_region_dihedral(a, v, t);
+		d = dot(t, b);
+		if (d > best) {
+			best = d;
+			bdir = -1;
+		}
+		dedup_region_dihedral(b, v, t);
+		d = dot(t, a);
+		if (d > best) {
+			best = d;
+			bdir = -1;
+		}
+	}
+	for (int c = 0; c < 4; c++) {
+		size_t off = (size_t)DEDUP_REGION_CORNER(c) * DEDUP_REGION_DIM;
+		float d = dot(a + off, b + off);
+
+		if (d > best) {
+			best = d;
+			bdir = -1;
+		}
+	}
+	if (bdir >= 0 && best >= refine_from) {
+		const size_t fo = (size_t)DEDUP_REGION_WINDOWS * DEDUP_REGION_DIM;
+		double s, x, y;
+
+		window_geometry(bwin, &s, &x, &y);
+		*ret_fine = bdir == 0 ? refine(a + fo, b + fo, s, x, y)
+				      : refine(b + fo, a + fo, s, x, y);
+	}
+	return best;
+}
+
 void
 dedup_region_pack(const float *v, unsigned char *out)
 {
@@ -340,6 +570,12 @@ dedup_region_pack(const float *v, unsigned char *out)
 
 			*out++ = (unsigned char)(int8_t)(q > 127 ? 127 : q < -127 ? -127 : q);
 		}
+	}
+	v += (size_t)DEDUP_REGION_WINDOWS * DEDUP_REGION_DIM;
+	for (int k = 0; k < DEDUP_REGION_FINE * DEDUP_REGION_FINE; k++) {
+		long q = lrintf(v[k]);
+
+		*out++ = (unsigned char)(q < 0 ? 0 : q > 255 ? 255 : q);
 	}
 }
 
@@ -371,5 +607,8 @@ dedup_region_unpack(const unsigned char *in, size_t len, float *ret_v)
 				r[k] = (float)(r[k] * ss);
 		}
 	}
+	ret_v += (size_t)DEDUP_REGION_WINDOWS * DEDUP_REGION_DIM;
+	for (int k = 0; k < DEDUP_REGION_FINE * DEDUP_REGION_FINE; k++)
+		ret_v[k] = in[k];
 	return 0;
 }

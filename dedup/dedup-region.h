@@ -21,6 +21,10 @@
 #define DEDUP_REGION_DIM	(DEDUP_REGION_SIDE * DEDUP_REGION_SIDE)
 #define DEDUP_REGION_SCALES	4
 #define DEDUP_REGION_WINDOWS	(1 + 9 + 9 + 25 + 25)
+/* A 64 x 64 grey thumbnail of the content follows the windows, for alignment. */
+#define DEDUP_REGION_FINE	64
+#define DEDUP_REGION_FLOATS	((size_t)DEDUP_REGION_WINDOWS * DEDUP_REGION_DIM + \
+				 DEDUP_REGION_FINE * DEDUP_REGION_FINE)
 /* Indexes of the four corner windows at 80 %. */
 #define DEDUP_REGION_CORNER(c)	(44 + ((int[]){ 0, 4, 20, 24 })[c])
 
@@ -33,8 +37,9 @@ struct dedup_region_info {
 };
 
 /*
- * Decode path and write DEDUP_REGION_WINDOWS descriptors (window 0 = the whole
- * content) of DEDUP_REGION_DIM floats to ret_v.  Errors from the decoder.
+ * Decode path and write DEDUP_REGION_FLOATS floats to ret_v: DEDUP_REGION_WINDOWS
+ * descriptors (window 0 = the whole content) of DEDUP_REGION_DIM floats, then the
+ * 64 x 64 thumbnail.  Errors from the decoder.
  */
 int dedup_region_compute(const char *path, float *ret_v, struct dedup_region_info *ret_info)
 	__attribute__((warn_unused_result));
@@ -49,8 +54,10 @@ int dedup_region_from_grey(const unsigned char *px, int w, int h, float *ret_v,
 			   struct dedup_region_info *ret_info)
 	__attribute__((warn_unused_result));
 
-/* Storage form: per window a little-endian float32 scale and 256 int8 values. */
-#define DEDUP_REGION_PACKED	((size_t)DEDUP_REGION_WINDOWS * (4 + DEDUP_REGION_DIM))
+/* Storage form: per window a little-endian float32 scale and 256 int8 values,
+   then the thumbnail as 4096 bytes. */
+#define DEDUP_REGION_PACKED	((size_t)DEDUP_REGION_WINDOWS * (4 + DEDUP_REGION_DIM) + \
+				 DEDUP_REGION_FINE * DEDUP_REGION_FINE)
 void dedup_region_pack(const float *v, unsigned char *out);
 int dedup_region_unpack(const unsigned char *in, size_t len, float *ret_v)
 	__attribute__((warn_unused_result));
@@ -61,5 +68,15 @@ void dedup_region_dihedral(const float *in, int t, float *out);
 
 /* The best correlation of the comparisons above. */
 float dedup_region_score(const float *a, const float *b);
+
+/*
+ * The same, and when the best comparison was a whole content against a window and
+ * scored at least refine_from, an alignment search around that window (scale and
+ * position, +-3 % of a side) comparing 32 x 32 samples of the thumbnails: a crop
+ * whose edges fall between the fixed windows scores high here, and unrelated
+ * images that only look alike at 16 x 16 do not.  *ret_fine is -2 when not run.
+ */
+float dedup_region_compare(const float *a, const float *b, float refine_from,
+			   float *ret_fine);
 
 #endif

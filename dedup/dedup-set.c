@@ -14,7 +14,8 @@
 #include "lib/log.h"
 #include "lib/banned.h"
 
-#define REGION_FLOATS	((size_t)DEDUP_REGION_WINDOWS * DEDUP_REGION_DIM)
+#define REGION_FLOATS	DEDUP_REGION_FLOATS
+#define WINDOW_FLOATS	((size_t)DEDUP_REGION_WINDOWS * DEDUP_REGION_DIM)
 
 static const char *const method_names[DEDUP_M_COUNT] = {
 	[DEDUP_M_SHA256] = "sha256",
@@ -47,6 +48,8 @@ dedup_params_default(struct dedup_params *p)
 		.dhash_confirm = 4,
 		.region_confirm = 0.98f,
 		.region_dup = 0.98f,
+		.region_cand = 0.90f,
+		.region_fine_dup = 0.965f,
 		.emb_dup = 0.95f,
 		.bucket_cap = 20000,
 	};
@@ -562,7 +565,7 @@ region_edges(struct dedup_set *s, const uint8_t *query)
 			continue;
 		memcpy(full + na * dim, r, dim * sizeof(float));
 		arow[na++] = (uint32_t)i;
-		memcpy(win + nb * dim, r, REGION_FLOATS * sizeof(float));
+		memcpy(win + nb * dim, r, WINDOW_FLOATS * sizeof(float));
 		for (int w = 0; w < DEDUP_REGION_WINDOWS; w++)
 			brow[nb++] = (uint32_t)i;
 		for (int v = 1; v < 8; v++) {
@@ -573,7 +576,9 @@ region_edges(struct dedup_set *s, const uint8_t *query)
 	/* whole content against every window of every item */
 	c.arow = arow;
 	c.brow = brow;
-	rc = dedup_cos_join(full, na, win, nb, (int)dim, 0, s->p.region_dup, region_pair, &c);
+	rc = dedup_cos_join(full, na, win, nb, (int)dim, 0,
+			    s->p.region_cand < s->p.region_dup ? s->p.region_cand : s->p.region_dup,
+			    region_pair, &c);
 	if (rc < 0)
 		goto out;
 	/* rotated and flipped whole content against whole content */
@@ -732,9 +737,11 @@ dedup_set_features(struct dedup_set *s, uint32_t a, uint32_t b, struct dedup_fea
 			f->dhash = 64 - f->dhash;
 		}
 	}
+	f->region_fine = -2;
 	if (s->region && (x->flags & y->flags & DEDUP_HAS_REGION))
-		f->region = dedup_region_score(s->region + (size_t)a * REGION_FLOATS,
-					       s->region + (size_t)b * REGION_FLOATS);
+		f->region = dedup_region_compare(s->region + (size_t)a * REGION_FLOATS,
+						 s->region + (size_t)b * REGION_FLOATS,
+						 s->p.region_cand, &f->region_fine);
 	if (s->emb && (x->flags & y->flags & DEDUP_HAS_EMB)) {
 		const float *ea = s->emb + (size_t)a * s->emb_dim;
 		const float *eb = s->emb + (size_t)b * s->emb_dim;
@@ -790,6 +797,11 @@ dedup_set_match(void *ctx, uint32_t a, uint32_t b, int *ret_method, double *ret_
 	if (f.region >= p->region_dup) {
 		*ret_method = DEDUP_M_REGION;
 		*ret_dist = 1.0 - f.region;
+		return 1;
+	}
+	if (f.region_fine >= p->region_fine_dup) {
+		*ret_method = DEDUP_M_REGION;
+		*ret_dist = 1.0 - f.region_fine;
 		return 1;
 	}
 	if (f.emb >= p->emb_dup) {

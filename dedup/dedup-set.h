@@ -69,6 +69,8 @@ struct dedup_params {
 	int dhash_confirm;	/* dHash distance confirming a candidate */
 	float region_confirm;	/* region correlation confirming a candidate */
 	float region_dup;	/* region correlation alone making a duplicate */
+	float region_cand;	/* whole-vs-window correlation worth an alignment search */
+	float region_fine_dup;	/* aligned 32 x 32 correlation making a duplicate */
 	float emb_dup;		/* embedding cosine making a duplicate */
 	uint32_t bucket_cap;	/* MIH bucket cap */
 };
@@ -80,7 +82,7 @@ struct dedup_set {
 	size_t n, cap;
 	uint8_t *pdq;		/* owned: 32 bytes per item (zero if none) */
 	uint8_t *dih;		/* owned: 8 x 32 bytes per item */
-	float *region;		/* owned: DEDUP_REGION_WINDOWS x DIM per item, or NULL */
+	float *region;		/* owned: DEDUP_REGION_FLOATS per item, or NULL */
 	float *emb;		/* owned: emb_dim floats per item, or NULL */
 	int emb_dim;
 	struct dedup_params p;
@@ -133,6 +135,7 @@ struct dedup_features {
 	int pdq_method;		/* which one */
 	int phash, dhash;	/* in the orientation of pdq_method (inverted: 64 - d) */
 	float region;		/* best window correlation */
+	float region_fine;	/* after the alignment search, -2 if not run */
 	float emb;		/* embedding cosine */
 };
 

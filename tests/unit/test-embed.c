@@ -209,9 +209,9 @@ test_region(void)
 	const int w = 300, h = 200;
 	unsigned char *img = malloc((size_t)w * h), *other = malloc((size_t)w * h);
 	unsigned char *crop = malloc((size_t)w * h), *pad = malloc((size_t)(w + 40) * (h + 40));
-	float *a = malloc(sizeof(float) * DEDUP_REGION_DIM * DEDUP_REGION_WINDOWS);
-	float *b = malloc(sizeof(float) * DEDUP_REGION_DIM * DEDUP_REGION_WINDOWS);
-	float *c = malloc(sizeof(float) * DEDUP_REGION_DIM * DEDUP_REGION_WINDOWS);
+	float *a = malloc(sizeof(float) * DEDUP_REGION_FLOATS);
+	float *b = malloc(sizeof(float) * DEDUP_REGION_FLOATS);
+	float *c = malloc(sizeof(float) * DEDUP_REGION_FLOATS);
 	unsigned char *packed = malloc(DEDUP_REGION_PACKED);
 	struct dedup_region_info ia, ib;
 	int cw = (int)(w * 0.9), ch = (int)(h * 0.9);
