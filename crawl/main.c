@@ -42,6 +42,9 @@ static const char usage_text[] =
 	"      --eutils-base URL  E-utilities base URL\n"
 	"      --s3-base URL      PMC cloud bucket base URL\n"
 	"      --cdn-base URL     PMC CDN base URL (articles outside the bucket)\n"
+	"      --legacy-oa        use the OA Web Service and its tar.gz packages\n"
+	"      --oa-base URL      OA Web Service URL (oa.fcgi)\n"
+	"      --ftp-base URL     base serving the packages' ftp:// tree over https\n"
 	"      --eutils-rate R    E-utilities requests per second (3, or 10 with a key)\n"
 	"      --connections N    bucket transfers at once (8)\n"
 	"      --retries N        tries per request (6)\n"
@@ -59,6 +62,7 @@ enum {
 	OPT_QUERY = 256, OPT_IDS, OPT_SINCE, OPT_UNTIL, OPT_RELDATE, OPT_MAX, OPT_NO_MEDIA,
 	OPT_API_KEY, OPT_EMAIL, OPT_EUTILS, OPT_S3, OPT_CDN, OPT_ERATE, OPT_CONNS,
 	OPT_RETRIES, OPT_MAX_ERRORS, OPT_BUSY, OPT_LINEBUF, OPT_BACKOFF, OPT_TEST_FILE,
+	OPT_LEGACY, OPT_OA, OPT_FTP,
 };
 
 static int
@@ -158,6 +162,9 @@ main(int argc, char *argv[])
 		{ "eutils-base",  required_argument, NULL, OPT_EUTILS },
 		{ "s3-base",      required_argument, NULL, OPT_S3 },
 		{ "cdn-base",     required_argument, NULL, OPT_CDN },
+		{ "legacy-oa",    no_argument,       NULL, OPT_LEGACY },
+		{ "oa-base",      required_argument, NULL, OPT_OA },
+		{ "ftp-base",     required_argument, NULL, OPT_FTP },
 		{ "eutils-rate",  required_argument, NULL, OPT_ERATE },
 		{ "connections",  required_argument, NULL, OPT_CONNS },
 		{ "retries",      required_argument, NULL, OPT_RETRIES },
@@ -220,9 +227,14 @@ main(int argc, char *argv[])
 		case OPT_EMAIL:
 			o.email = optarg;
 			break;
+		case OPT_LEGACY:
+			o.legacy_oa = 1;
+			break;
 		case OPT_EUTILS:
 		case OPT_S3:
 		case OPT_CDN:
+		case OPT_OA:
+		case OPT_FTP:
 			if (strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0 &&
 			    !(o.allow_file && strncmp(optarg, "file://", 7) == 0))
 				return wn_usage_error("'%s' is not an http or https URL", optarg);
@@ -230,6 +242,10 @@ main(int argc, char *argv[])
 				o.eutils_base = optarg;
 			else if (c == OPT_S3)
 				o.s3_base = optarg;
+			else if (c == OPT_OA)
+				o.oa_base = optarg;
+			else if (c == OPT_FTP)
+				o.ftp_base = optarg;
 			else
 				o.cdn_base = optarg;
 			break;

@@ -23,8 +23,10 @@
 
 #include "crawl/eutils.h"
 #include "crawl/jats.h"
+#include "crawl/oapkg.h"
 #include "crawl/pmc.h"
 #include "crawl/s3.h"
+#include "crawl/xmlutil.h"
 #include "lib/digest.h"
 #include "lib/http.h"
 #include "lib/img.h"
@@ -40,7 +42,7 @@
 #define META_MAX	((size_t)4 * 1024 * 1024)
 #define MAX_MEDIA	5000
 
-enum kind { K_ESEARCH = 1, K_LIST, K_META, K_XML, K_EFETCH, K_IMAGE };
+enum kind { K_ESEARCH = 1, K_LIST, K_META, K_XML, K_EFETCH, K_IMAGE, K_OA, K_PKG };
 
 struct media {
 	char *key;		/* owned: bucket key */
@@ -74,6 +76,8 @@ struct art {
 	int retracted;
 	char *pmid, *doi, *title;	/* owned: from the metadata */
 	struct img *imgs;	/* owned list */
+	const struct crawl_oapkg *pkg;	/* borrowed: legacy package being recorded */
+	const char *pkg_url;		/* borrowed: its URL */
 	struct art *next;	/* list of live articles */
 };
 
@@ -88,6 +92,8 @@ struct crawl {
 	char *s3;		/* owned: base with a trailing '/' */
 	char *eutils;		/* owned */
 	char *cdn;		/* owned */
+	char *oa;		/* owned: oa.fcgi URL (legacy mode) */
+	char *ftp;		/* owned: base replacing ftp://ftp.ncbi.nlm.nih.gov/ */
 	char ident[512];	/* "&tool=winnow&email=..&api_key=.." */
 	char **ids;		/* owned: "PMC123" */
 	size_t nids, next_id;
@@ -452,7 +458,14 @@ art_start(struct crawl *cr, const char *base)
 	cr->arts = a;
 	cr->active++;
 	cr->st.articles++;
-	list_versions(a, NULL);
+	if (cr->oa != NULL) {
+		char url[4096];
+
+		snprintf(url, sizeof(url), "%s?id=%s", cr->oa, a->base);
+		send_req(a, url, cr->pool_eutils, K_OA, NULL, NULL);
+	} else {
+		list_versions(a, NULL);
+	}
 	art_maybe_finish(a);
 }
 
@@ -940,7 +953,17 @@ insert_figs(struct art *a, const struct crawl_article *j, int from_bucket)
 		char *key = NULL, md5[33] = "", *url = NULL;
 		const char *status = "pending", *reason = NULL;
 
-		if (f->href != NULL && from_bucket) {
+		if (f->href != NULL && a->pkg != NULL) {
+			const struct crawl_oapkg_file *pf = crawl_oapkg_find(a->pkg, f->href);
+
+			if (pf != NULL) {
+				size_t n = strlen(a->pkg_url) + strlen(pf->path) + 2;
+
+				url = malloc(n);
+				if (url != NULL)
+					snprintf(url, n, "%s#%s", a->pkg_url, pf->path);
+			}
+		} else if (f->href != NULL && from_bucket) {
 			if (resolve_media(a, f->href, &key, md5) == 0)
 				url = object_url(cr, key);
 		} else if (f->cdn_path != NULL && cr->cdn != NULL &&
@@ -1276,6 +1299,261 @@ on_image(struct img *im, struct wn_http_req *r)
 	a->images_ok++;
 	cr->st.images++;
 	cr->st.bytes += (int64_t)r->body.len;
+}
+
+/* ---- legacy OA Web Service and packages (--legacy-oa) ----------------------- */
+
+static char *
+xattr(const xmlNode *n, const char *name)
+{
+	xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+	char *s;
+
+	if (v == NULL)
+		return NULL;
+	s = strdup((const char *)v);
+	xmlFree(v);
+	return s;
+}
+
+static void
+on_oa(struct art *a, struct wn_http_req *r)
+{
+	struct crawl *cr = a->cr;
+	xmlDoc *doc;
+	xmlNode *root, *rec, *c;
+	char *err = NULL, *href = NULL, *lic, *retr, url[4096];
+	struct wn_fetch f = { 0 };
+	const char *inm = NULL;
+	int64_t existing;
+
+	if (r->err == 0 && r->status == 404) {
+		art_reject(a, r, "gone", "HTTP 404: the OA Web Service is retired (August 2026); "
+			   "crawl without --legacy-oa");
+		a->failed = 1;
+		return;
+	}
+	if (r->err != 0 || r->status != 200) {
+		art_bad_answer(a, r);
+		return;
+	}
+	doc = crawl_xml_read(r->body.data, r->body.len, CRAWL_EUTILS_MAX_REPLY, &err);
+	if (doc == NULL) {
+		char msg[300];
+
+		if (retry_req(a, r, "unreadable oa.fcgi reply")) {
+			free(err);
+			return;
+		}
+		snprintf(msg, sizeof(msg), "oa.fcgi: %s", err ? err : "unreadable reply");
+		art_reject(a, r, "failed", msg);
+		a->failed = 1;
+		free(err);
+		return;
+	}
+	root = xmlDocGetRootElement(doc);
+	if ((c = crawl_xml_child(root, "error")) != NULL) {
+		char msg[400], *code = xattr(c, "code"), *t = crawl_xml_text(c, 300);
+
+		snprintf(msg, sizeof(msg), "oa.fcgi: %s: %s", code ? code : "error", t ? t : "");
+		art_reject(a, r, "failed", msg);
+		a->failed = 1;
+		free(code);
+		free(t);
+		xmlFreeDoc(doc);
+		return;
+	}
+	rec = crawl_xml_child(crawl_xml_child(root, "records"), "record");
+	for (c = rec != NULL ? rec->children : NULL; c != NULL && href == NULL; c = c->next) {
+		char *fmt;
+
+		if (!crawl_xml_is(c, "link"))
+			continue;
+		fmt = xattr(c, "format");
+		if (fmt != NULL && strcmp(fmt, "tgz") == 0)
+			href = xattr(c, "href");
+		free(fmt);
+	}
+	if (href == NULL) {
+		art_reject(a, r, "failed", "oa.fcgi: no tgz package for this id");
+		a->failed = 1;
+		xmlFreeDoc(doc);
+		return;
+	}
+	lic = xattr(rec, "license");
+	retr = xattr(rec, "retracted");
+	free(a->license);
+	a->license = lic != NULL && crawl_license_code(lic) != NULL ?
+		strdup(crawl_license_code(lic)) : NULL;
+	a->license_other = lic != NULL && a->license == NULL;
+	a->retracted = retr != NULL && strcmp(retr, "yes") == 0;
+	free(lic);
+	free(retr);
+	xmlFreeDoc(doc);
+	ledger_tx(cr, r, "done", NULL, NULL);
+	/* ftp://ftp.ncbi.nlm.nih.gov/pub/... is served over https from the same tree */
+	if (strncmp(href, "ftp://ftp.ncbi.nlm.nih.gov/", 27) == 0)
+		snprintf(url, sizeof(url), "%s%s", cr->ftp, href + 27);
+	else if (strncmp(href, "http://", 7) == 0 || strncmp(href, "https://", 8) == 0)
+		snprintf(url, sizeof(url), "%s", href);
+	else
+		url[0] = '\0';
+	free(href);
+	if (url[0] == '\0') {
+		art_reject(a, r, "failed", "oa.fcgi: package link is neither ftp nor http");
+		a->failed = 1;
+		return;
+	}
+	existing = 0;
+	{
+		sqlite3_stmt *st = NULL;
+
+		if (wn_db_prepare(cr->db, "SELECT id FROM documents WHERE source = 'pmc'"
+				  " AND base_id = ?1 ORDER BY version DESC LIMIT 1", &st) == 0) {
+			sqlite3_bind_text(st, 1, a->base, -1, SQLITE_STATIC);
+			if (sqlite3_step(st) == SQLITE_ROW)
+				existing = sqlite3_column_int64(st, 0);
+			sqlite3_finalize(st);
+		}
+	}
+	if (existing > 0 && wn_ledger_get(&cr->ledger, url, &f) == 1 &&
+	    strcmp(f.state, "done") == 0)
+		inm = f.etag;
+	a->doc_id = existing;
+	a->exists = existing > 0;
+	send_req(a, url, cr->pool_s3, K_PKG, NULL, inm);
+	wn_fetch_release(&f);
+}
+
+static void
+on_pkg(struct art *a, struct wn_http_req *r)
+{
+	struct crawl *cr = a->cr;
+	struct crawl_oapkg pkg = { 0 };
+	struct crawl_article j = { 0 };
+	char *err = NULL, checksum[80], sha[65], msg[400];
+	size_t i;
+	int rc;
+
+	if (r->err == 0 && r->status == 304) {
+		ledger_tx(cr, r, "done", NULL, NULL);
+		return;
+	}
+	if (r->err != 0 || r->status != 200) {
+		art_bad_answer(a, r);
+		return;
+	}
+	if (wn_sha256_hex(r->body.data, r->body.len, sha) < 0) {
+		fatal(cr, -ENOMEM, "sha256");
+		return;
+	}
+	snprintf(checksum, sizeof(checksum), "sha256:%s", sha);
+	if (a->exists) {
+		struct wn_fetch f = { 0 };
+		int same = wn_ledger_get(&cr->ledger, r->url, &f) == 1 && f.checksum != NULL &&
+			   strcmp(f.checksum, checksum) == 0;
+
+		wn_fetch_release(&f);
+		if (same) {
+			ledger_tx(cr, r, "done", checksum, NULL);
+			return;
+		}
+	}
+	rc = crawl_oapkg_read(r->body.data, r->body.len, &pkg, &err);
+	if (rc == -WN_EFORMAT && retry_req(a, r, "unreadable package")) {
+		free(err);
+		return;
+	}
+	if (rc == 0 && pkg.nxml == NULL) {
+		rc = -WN_EFORMAT;
+		err = strdup("package holds no .nxml article");
+	}
+	if (rc == 0) {
+		rc = crawl_jats_parse((const char *)pkg.nxml->data, pkg.nxml->len, &j, &err);
+		if (rc < 0) {
+			snprintf(msg, sizeof(msg), "malformed XML in package: %s",
+				 err ? err : wn_strerror(rc));
+			free(err);
+			err = strdup(msg);
+		}
+	}
+	if (rc < 0) {
+		art_reject(a, r, "failed", err ? err : wn_strerror(rc));
+		a->failed = 1;
+		free(err);
+		crawl_oapkg_release(&pkg);
+		return;
+	}
+	free(err);
+	a->pkg = &pkg;
+	a->pkg_url = r->url;
+	a->exists = 0;
+	{
+		char sid[40];
+		int version = j.version > 0 ? j.version : 1;
+
+		snprintf(sid, sizeof(sid), "%s.%d", a->base, version);
+		if (doc_lookup(cr, sid) > 0) {
+			/* same version, new package bytes: keep what is recorded */
+			ledger_tx(cr, r, "done", checksum, NULL);
+			goto out;
+		}
+		a->version = version;
+	}
+	commit_doc(a, r, &j, 1, checksum);
+	if (cr->fatal || !a->is_new)
+		goto out;
+	/* the figures' images come from the package itself */
+	{
+		static const char sql[] =
+			"SELECT id, url FROM figures WHERE document_id = ?1 AND status = 'pending'"
+			" AND url IS NOT NULL ORDER BY ordinal";
+		sqlite3_stmt *st = NULL;
+
+		if ((rc = wn_db_prepare(cr->db, sql, &st)) < 0) {
+			fatal(cr, rc, "prepare");
+			goto out;
+		}
+		sqlite3_bind_int64(st, 1, a->doc_id);
+		while (cr->fatal == 0 && sqlite3_step(st) == SQLITE_ROW) {
+			int64_t fig = sqlite3_column_int64(st, 0), image_id = 0;
+			const char *u = (const char *)sqlite3_column_text(st, 1), *hash;
+			const struct crawl_oapkg_file *pf = NULL;
+			struct wn_stored s;
+
+			hash = strrchr(u, '#');
+			for (i = 0; hash != NULL && i < pkg.nfiles; i++)
+				if (strcmp(pkg.files[i].path, hash + 1) == 0)
+					pf = &pkg.files[i];
+			if (pf == NULL || cr->o->no_media)
+				continue;
+			rc = wn_store_write(cr->db->store, pf->data, pf->len,
+					    strrchr(pf->name, '.') ? strrchr(pf->name, '.') + 1 : NULL,
+					    &s);
+			if (rc < 0) {
+				wn_error("cannot write into store '%s': %s", cr->db->store,
+					 wn_strerror(rc));
+				fatal(cr, rc, "store");
+				break;
+			}
+			if (tx_begin(cr) < 0)
+				break;
+			rc = wn_store_add_row(cr->db, &s, &image_id);
+			if (rc == 0)
+				rc = fig_status(cr, fig, "ok", NULL, image_id, NULL);
+			if (tx_end(cr, rc) < 0)
+				break;
+			a->images_ok++;
+			cr->st.images++;
+			cr->st.bytes += (int64_t)pf->len;
+		}
+		sqlite3_finalize(st);
+	}
+out:
+	a->pkg = NULL;
+	a->pkg_url = NULL;
+	crawl_article_release(&j);
+	crawl_oapkg_release(&pkg);
 }
 
 /* ---- search ---------------------------------------------------------------- */
@@ -1653,6 +1931,12 @@ dispatch(struct crawl *cr, struct wn_http_req *r)
 	case K_IMAGE:
 		on_image(im, r);
 		break;
+	case K_OA:
+		on_oa(a, r);
+		break;
+	case K_PKG:
+		on_pkg(a, r);
+		break;
 	default:
 		break;
 	}
@@ -1675,6 +1959,14 @@ pmc_run(struct wn_db *db, const struct pmc_opts *o, FILE *out, struct pmc_stats 
 	cr.s3 = with_slash(o->s3_base != NULL ? o->s3_base : PMC_S3_BASE);
 	cr.eutils = with_slash(o->eutils_base != NULL ? o->eutils_base : PMC_EUTILS_BASE);
 	cr.cdn = with_slash(o->cdn_base != NULL ? o->cdn_base : PMC_CDN_BASE);
+	if (o->legacy_oa) {
+		cr.oa = strdup(o->oa_base != NULL ? o->oa_base : PMC_OA_BASE);
+		cr.ftp = with_slash(o->ftp_base != NULL ? o->ftp_base : PMC_FTP_BASE);
+		if (cr.oa == NULL || cr.ftp == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
 	if (cr.s3 == NULL || cr.eutils == NULL || cr.cdn == NULL) {
 		rc = -ENOMEM;
 		goto out;
@@ -1749,5 +2041,7 @@ out:
 	free(cr.s3);
 	free(cr.eutils);
 	free(cr.cdn);
+	free(cr.oa);
+	free(cr.ftp);
 	return rc;
 }

@@ -13,6 +13,8 @@
 #define PMC_EUTILS_BASE	"https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 #define PMC_S3_BASE	"https://pmc-oa-opendata.s3.amazonaws.com/"
 #define PMC_CDN_BASE	"https://cdn.ncbi.nlm.nih.gov/pmc/"
+#define PMC_OA_BASE	"https://www.ncbi.nlm.nih.gov/pmc/utils/oa/oa.fcgi"
+#define PMC_FTP_BASE	"https://ftp.ncbi.nlm.nih.gov/"
 
 struct pmc_opts {
 	const char *query;		/* esearch term, or NULL with ids_file */
@@ -27,6 +29,9 @@ struct pmc_opts {
 	const char *eutils_base;
 	const char *s3_base;
 	const char *cdn_base;
+	int legacy_oa;			/* oa.fcgi records and tar.gz packages */
+	const char *oa_base;		/* oa.fcgi URL */
+	const char *ftp_base;		/* replaces ftp://ftp.ncbi.nlm.nih.gov/ */
 	double eutils_rate;		/* requests/s; 0 = 3, or 10 with a key */
 	int s3_conns;			/* 0 = 8 */
 	int in_flight;			/* articles at once; 0 = 32 */

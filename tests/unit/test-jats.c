@@ -10,9 +10,12 @@
 #include <string.h>
 
 #include <CUnit/Basic.h>
+#include <archive.h>
+#include <archive_entry.h>
 #include <jansson.h>
 
 #include "crawl/jats.h"
+#include "crawl/oapkg.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -313,6 +316,130 @@ test_bad_input(void)
 	crawl_article_release(&a);
 }
 
+
+/* ---- legacy OA packages ---------------------------------------------------- */
+
+struct ent {
+	const char *path;
+	int type;		/* AE_IFREG, AE_IFLNK, or 0 for a hard link */
+	const char *data;	/* NULL: zeros of size */
+	size_t size;
+};
+
+static char *
+make_tgz(const struct ent *e, size_t n, size_t *ret_len)
+{
+	struct archive *a = archive_write_new();
+	size_t cap = 64u << 20, used = 0, i;
+	char *buf = malloc(cap), *zeros = NULL;
+
+	archive_write_add_filter_gzip(a);
+	archive_write_set_format_pax_restricted(a);
+	archive_write_open_memory(a, buf, cap, &used);
+	for (i = 0; i < n; i++) {
+		struct archive_entry *ae = archive_entry_new();
+
+		archive_entry_set_pathname(ae, e[i].path);
+		archive_entry_set_perm(ae, 0644);
+		if (e[i].type == AE_IFLNK) {
+			archive_entry_set_filetype(ae, AE_IFLNK);
+			archive_entry_set_symlink(ae, "/etc/passwd");
+			archive_write_header(a, ae);
+		} else if (e[i].type == 0) {
+			archive_entry_set_filetype(ae, AE_IFREG);
+			archive_entry_set_hardlink(ae, "/etc/passwd");
+			archive_write_header(a, ae);
+		} else {
+			size_t len = e[i].data ? strlen(e[i].data) : e[i].size;
+
+			archive_entry_set_filetype(ae, AE_IFREG);
+			archive_entry_set_size(ae, (la_int64_t)len);
+			archive_write_header(a, ae);
+			if (e[i].data == NULL) {
+				zeros = calloc(1, len);
+				archive_write_data(a, zeros, len);
+				free(zeros);
+			} else {
+				archive_write_data(a, e[i].data, len);
+			}
+		}
+		archive_entry_free(ae);
+	}
+	archive_write_close(a);
+	archive_write_free(a);
+	*ret_len = used;
+	return buf;
+}
+
+static int
+pkg_status(const struct ent *e, size_t n, char **ret_err)
+{
+	struct crawl_oapkg p = { 0 };
+	size_t len;
+	char *tgz = make_tgz(e, n, &len);
+	int rc = crawl_oapkg_read(tgz, len, &p, ret_err);
+
+	crawl_oapkg_release(&p);
+	free(tgz);
+	return rc;
+}
+
+static void
+test_oapkg(void)
+{
+	static const char nxml[] = "<article><body><fig id=\"f1\"><caption><p>c</p>"
+		"</caption><graphic xlink:href=\"art.g001\"/></fig></body></article>";
+	struct ent good[] = {
+		{ "PMC1/art.nxml", AE_IFREG, nxml, 0 },
+		{ "PMC1/art.g001.gif", AE_IFREG, "GIF89a-thumb", 0 },
+		{ "PMC1/art.g001.jpg", AE_IFREG, "\xff\xd8\xff-full", 0 },
+		{ "PMC1/art.pdf", AE_IFREG, "%PDF-", 0 },
+	};
+	struct ent trav[] = { { "PMC1/../../escaped.txt", AE_IFREG, "x", 0 } };
+	struct ent absol[] = { { "/etc/cron.d/x", AE_IFREG, "x", 0 } };
+	struct ent sym[] = { { "PMC1/link", AE_IFLNK, NULL, 0 } };
+	struct ent hard[] = { { "PMC1/hard", 0, NULL, 0 } };
+	struct ent bomb[] = { { "PMC1/art.nxml", AE_IFREG, nxml, 0 },
+			      { "PMC1/bomb.pdf", AE_IFREG, NULL, 24u << 20 } };
+	struct crawl_oapkg p = { 0 };
+	const struct crawl_oapkg_file *f;
+	char *tgz, *err = NULL;
+	size_t len;
+
+	tgz = make_tgz(good, 4, &len);
+	CU_ASSERT_FATAL(crawl_oapkg_read(tgz, len, &p, &err) == 0);
+	CU_ASSERT(p.nxml != NULL && strcmp(p.nxml->path, "PMC1/art.nxml") == 0);
+	CU_ASSERT(p.nfiles == 3);	/* the PDF is not kept */
+	f = crawl_oapkg_find(&p, "art.g001");
+	CU_ASSERT(f != NULL && strcmp(f->name, "art.g001.jpg") == 0);	/* jpg before gif */
+	CU_ASSERT(crawl_oapkg_find(&p, "art.g002") == NULL);
+	crawl_oapkg_release(&p);
+	free(tgz);
+
+	CU_ASSERT(pkg_status(trav, 1, &err) == -WN_ECORRUPT);
+	CU_ASSERT(err != NULL && strstr(err, "path traversal") != NULL);
+	free(err);
+	err = NULL;
+	CU_ASSERT(pkg_status(absol, 1, &err) == -WN_ECORRUPT);
+	CU_ASSERT(err != NULL && strstr(err, "absolute path") != NULL);
+	free(err);
+	err = NULL;
+	CU_ASSERT(pkg_status(sym, 1, &err) == -WN_ECORRUPT);
+	CU_ASSERT(err != NULL && strstr(err, "link") != NULL);
+	free(err);
+	err = NULL;
+	CU_ASSERT(pkg_status(hard, 1, &err) == -WN_ECORRUPT);
+	CU_ASSERT(err != NULL && strstr(err, "link") != NULL);
+	free(err);
+	err = NULL;
+	CU_ASSERT(pkg_status(bomb, 2, &err) == -WN_ECORRUPT);
+	CU_ASSERT(err != NULL && strstr(err, "decompression bomb") != NULL);
+	free(err);
+	err = NULL;
+	CU_ASSERT(crawl_oapkg_read("not a tarball at all", 20, &p, &err) == -WN_EFORMAT);
+	free(err);
+}
+
 int
 main(void)
 {
@@ -334,6 +461,7 @@ main(void)
 	CU_add_test(s, "licence codes", test_license_codes);
 	CU_add_test(s, "pmcid", test_pmcid);
 	CU_add_test(s, "bad input", test_bad_input);
+	CU_add_test(s, "legacy OA packages", test_oapkg);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	nfail = CU_get_number_of_failures();
