@@ -187,10 +187,13 @@ ok "redo"
 # a locked database: exit 75, nothing lost
 sql "SELECT * FROM pairs ORDER BY id" >"$T/before"
 rm -f "$T/locked"
-{ echo "BEGIN IMMEDIATE;"; echo "UPDATE runs SET summary = summary;";
-  echo ".output $T/locked"; echo ".print locked"; echo ".output stdout"; sleep 30; } |
-	sqlite3 "$WINNOW_DB" >/dev/null 2>&1 &
-_pids="$_pids $!"
+mkfifo "$T/fifo" || fail "mkfifo"
+sqlite3 "$WINNOW_DB" <"$T/fifo" >/dev/null 2>&1 &
+holder=$!
+_pids="$_pids $holder"
+exec 3>"$T/fifo"
+printf 'BEGIN IMMEDIATE;\nUPDATE runs SET summary = summary;\n.output %s\n.print locked\n.output stdout\n' \
+	"$T/locked" >&3
 _i=0
 while [ ! -s "$T/locked" ]; do
 	_i=$((_i + 1))
@@ -201,8 +204,9 @@ expect 75 winnow-pair --all --redo --busy-timeout 100
 [ "$(wc -l <"$T/err")" -eq 1 ] || fail "locked: more than one line"
 printf '9\n' >"$T/in"
 expect_in 75 winnow-pair --redo --busy-timeout 100 <"$T/in"
-for p in $_pids; do kill "$p" 2>/dev/null; done
-wait 2>/dev/null
+printf 'ROLLBACK;\n' >&3
+exec 3>&-
+wait "$holder"
 sql "SELECT * FROM pairs ORDER BY id" >"$T/after"
 cmp -s "$T/before" "$T/after" || fail "a locked run changed pairs"
 expect 0 winnow-pair --all --redo --busy-timeout 5000
