@@ -844,8 +844,6 @@ dedup_set_rank(void *ctx, uint32_t a, uint32_t b)
 	}
 	if (x->license_rank != y->license_rank)
 		return x->license_rank < y->license_rank ? -1 : 1;
-	if (x->degree != y->degree)
-		return x->degree > y->degree ? -1 : 1;
 	return 0;
 }
 

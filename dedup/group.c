@@ -113,7 +113,104 @@ groups_push(struct dedup_groups *gs, struct dedup_group *g)
 	return 0;
 }
 
-/* Star groups of one component (items in rank order); free[] marks unassigned. */
+static int
+emit(struct dedup_groups *gs, uint32_t rep, const struct dedup_member *buf, size_t nm)
+{
+	struct dedup_group g = { .rep = rep, .n = nm };
+	int rc;
+
+	g.m = malloc(nm * sizeof(*g.m));
+	if (g.m == NULL)
+		return -ENOMEM;
+	memcpy(g.m, buf, nm * sizeof(*g.m));
+	rc = groups_push(gs, &g);
+	if (rc < 0)
+		free(g.m);
+	return rc;
+}
+
+/*
+ * Small components: every pair is compared once, then stars are taken greedily;
+ * among the free items ranked equal to the best free one (same resolution class,
+ * date and licence), the one matching most free items is the next centre.
+ */
+static int
+star_full(uint32_t *items, size_t k, dedup_rank_fn rank, dedup_match_fn match, void *ctx,
+	  uint8_t *used, struct dedup_groups *gs)
+{
+	uint8_t *ok = calloc(k * k, 1);
+	int *meth = malloc(k * k * sizeof(int));
+	double *dist = malloc(k * k * sizeof(double));
+	struct dedup_member *buf = malloc(k * sizeof(*buf));
+	size_t ngroups = 0;
+	int rc = 0;
+
+	if (!ok || !meth || !dist || !buf) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < k; i++)
+		for (size_t j = i + 1; j < k; j++) {
+			int m;
+			double d;
+
+			gs->matches++;
+			if (match(ctx, items[i], items[j], &m, &d) > 0) {
+				ok[i * k + j] = ok[j * k + i] = 1;
+				meth[i * k + j] = meth[j * k + i] = m;
+				dist[i * k + j] = dist[j * k + i] = d;
+			}
+		}
+	for (;;) {
+		size_t first = k, best = k, bestn = 0, nm = 0;
+
+		for (size_t i = 0; i < k && first == k; i++)
+			if (!used[items[i]])
+				first = i;
+		if (first == k)
+			break;
+		for (size_t i = first; i < k; i++) {
+			size_t n = 0;
+
+			if (used[items[i]])
+				continue;
+			if (i != first && rank(ctx, items[first], items[i]) != 0)
+				break;		/* items are in rank order */
+			for (size_t j = 0; j < k; j++)
+				n += ok[i * k + j] && !used[items[j]];
+			if (best == k || n > bestn) {
+				best = i;
+				bestn = n;
+			}
+		}
+		used[items[best]] = 1;
+		if (bestn == 0)
+			continue;
+		for (size_t j = 0; j < k; j++) {
+			if (!ok[best * k + j] || used[items[j]])
+				continue;
+			buf[nm].item = items[j];
+			buf[nm].method = meth[best * k + j];
+			buf[nm].dist = dist[best * k + j];
+			nm++;
+			used[items[j]] = 1;
+		}
+		rc = emit(gs, items[best], buf, nm);
+		if (rc < 0)
+			goto out;
+		ngroups++;
+	}
+	if (ngroups > 1)
+		gs->split++;
+out:
+	free(ok);
+	free(meth);
+	free(dist);
+	free(buf);
+	return rc;
+}
+
+/* Large components: centres in rank order, each compared with the free items. */
 static int
 star(uint32_t *items, size_t k, dedup_match_fn match, void *ctx, uint8_t *used,
      struct dedup_groups *gs)
@@ -150,19 +247,9 @@ star(uint32_t *items, size_t k, dedup_match_fn match, void *ctx, uint8_t *used,
 			continue;
 		for (size_t j = 0; j < nm; j++)
 			used[buf[j].item] = 1;
-		struct dedup_group g = { .rep = c, .n = nm };
-
-		g.m = malloc(nm * sizeof(*g.m));
-		if (g.m == NULL) {
-			rc = -ENOMEM;
+		rc = emit(gs, c, buf, nm);
+		if (rc < 0)
 			break;
-		}
-		memcpy(g.m, buf, nm * sizeof(*g.m));
-		rc = groups_push(gs, &g);
-		if (rc < 0) {
-			free(g.m);
-			break;
-		}
 		ngroups++;
 	}
 	if (ngroups > 1)
@@ -216,7 +303,10 @@ dedup_group_build(uint32_t n, const uint32_t *edges, size_t nedges,
 		if (k < 2)
 			continue;
 		qsort_r(order + start[r], k, sizeof(uint32_t), cmp_rank, &rctx);
-		rc = star(order + start[r], k, match, ctx, used, &gs);
+		if (k <= DEDUP_GROUP_FULL_MAX)
+			rc = star_full(order + start[r], k, rank, match, ctx, used, &gs);
+		else
+			rc = star(order + start[r], k, match, ctx, used, &gs);
 		if (rc < 0)
 			goto out;
 	}

@@ -6,13 +6,18 @@
  * items are taken in representative order (the caller's rule: largest resolution,
  * then earliest, then licence), and each still-free item becomes the representative
  * of every other free item of its component that it matches directly.  Every member
- * of a group is therefore within the threshold of its representative.
+ * of a group is therefore within the threshold of its representative.  In
+ * components of up to DEDUP_GROUP_FULL_MAX items all pairs are compared, and
+ * between items the rule ranks equal, the one matching the most free items is
+ * taken first.
  */
 #ifndef DEDUP_GROUP_H
 #define DEDUP_GROUP_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#define DEDUP_GROUP_FULL_MAX	96
 
 struct dedup_uf {
 	uint32_t *parent;	/* owned */
