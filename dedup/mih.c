@@ -188,13 +188,12 @@ dedup_mih_query(struct dedup_mih *m, const uint8_t *q, int radius,
 	return added;
 }
 
-/* Report (a, b) unless an earlier table already collided them. */
+/* Report (a, b) unless an earlier table already collided them; ca and cb_ are
+   their codes in the table's bucket-ordered copy. */
 static inline int
-join_pair(struct dedup_mih *m, int t, int s, uint32_t a, uint32_t b, int radius,
-	  dedup_mih_pair_fn cb, void *ctx)
+join_pair(struct dedup_mih *m, int t, int s, const uint8_t *ca, const uint8_t *cb_,
+	  uint32_t a, uint32_t b, int radius, dedup_mih_pair_fn cb, void *ctx)
 {
-	const uint8_t *ca = m->codes + (size_t)a * DEDUP_CODE_BYTES;
-	const uint8_t *cb_ = m->codes + (size_t)b * DEDUP_CODE_BYTES;
 	int d;
 
 	m->candidates++;
@@ -210,16 +209,26 @@ join_pair(struct dedup_mih *m, int t, int s, uint32_t a, uint32_t b, int radius,
 int
 dedup_mih_selfjoin(struct dedup_mih *m, int radius, dedup_mih_pair_fn cb, void *ctx)
 {
-	int s, rc;
+	uint8_t *sorted;
+	int s, rc = 0;
 
 	if (radius < 0 || radius > 2 * DEDUP_MIH_TABLES - 1)
 		return -EINVAL;
+	if (m->n == 0)
+		return 0;
 	s = radius / DEDUP_MIH_TABLES;
-	for (int t = 0; t < DEDUP_MIH_TABLES && m->n > 0; t++) {
+	/* each table's buckets read their codes from one contiguous copy */
+	sorted = malloc((size_t)m->n * DEDUP_CODE_BYTES);
+	if (sorted == NULL)
+		return -ENOMEM;
+	for (int t = 0; t < DEDUP_MIH_TABLES && rc == 0; t++) {
 		const uint32_t *off = m->offsets + (size_t)t * (NKEYS + 1);
 		const uint32_t *ids = m->ids + (size_t)t * m->n;
 
-		for (uint32_t k = 0; k < NKEYS; k++) {
+		for (uint32_t x = 0; x < m->n; x++)
+			memcpy(sorted + (size_t)x * DEDUP_CODE_BYTES,
+			       m->codes + (size_t)ids[x] * DEDUP_CODE_BYTES, DEDUP_CODE_BYTES);
+		for (uint32_t k = 0; k < NKEYS && rc == 0; k++) {
 			uint32_t b0 = off[k], e0 = off[k + 1];
 
 			if (b0 == e0)
@@ -228,13 +237,13 @@ dedup_mih_selfjoin(struct dedup_mih *m, int radius, dedup_mih_pair_fn cb, void *
 				m->skipped++;
 				continue;
 			}
-			for (uint32_t x = b0; x < e0; x++)
-				for (uint32_t y = x + 1; y < e0; y++) {
-					rc = join_pair(m, t, s, ids[x], ids[y], radius, cb, ctx);
-					if (rc < 0)
-						return rc;
-				}
-			for (int bit = 0; s >= 1 && bit < 16; bit++) {
+			for (uint32_t x = b0; x < e0 && rc == 0; x++)
+				for (uint32_t y = x + 1; y < e0 && rc == 0; y++)
+					rc = join_pair(m, t, s,
+						       sorted + (size_t)x * DEDUP_CODE_BYTES,
+						       sorted + (size_t)y * DEDUP_CODE_BYTES,
+						       ids[x], ids[y], radius, cb, ctx);
+			for (int bit = 0; s >= 1 && bit < 16 && rc == 0; bit++) {
 				uint32_t k2 = k ^ (1u << bit), b1, e1;
 
 				if (k2 < k)
@@ -243,17 +252,17 @@ dedup_mih_selfjoin(struct dedup_mih *m, int radius, dedup_mih_pair_fn cb, void *
 				e1 = off[k2 + 1];
 				if (m->bucket_cap && e1 - b1 > m->bucket_cap)
 					continue;
-				for (uint32_t x = b0; x < e0; x++)
-					for (uint32_t y = b1; y < e1; y++) {
-						rc = join_pair(m, t, s, ids[x], ids[y], radius,
-							       cb, ctx);
-						if (rc < 0)
-							return rc;
-					}
+				for (uint32_t x = b0; x < e0 && rc == 0; x++)
+					for (uint32_t y = b1; y < e1 && rc == 0; y++)
+						rc = join_pair(m, t, s,
+							sorted + (size_t)x * DEDUP_CODE_BYTES,
+							sorted + (size_t)y * DEDUP_CODE_BYTES,
+							ids[x], ids[y], radius, cb, ctx);
 			}
 		}
 	}
-	return 0;
+	free(sorted);
+	return rc < 0 ? rc : 0;
 }
 
 int
