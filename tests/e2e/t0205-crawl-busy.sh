@@ -15,7 +15,7 @@ expect 0 winnow-crawl pmc -q --query 'elife[journal]' $B
 
 # another crawl holds the store
 mkdir -p "$T/w-store"
-flock "$T/w-store/.lock" sleep 5 &
+flock -o "$T/w-store/.lock" sleep 6 &
 holder=$!
 _pids="$_pids $holder"
 sleep 0.3
