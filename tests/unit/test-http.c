@@ -23,7 +23,7 @@
 
 static int port;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static int hits_flaky, hits_500, hits_drop, inflight, max_inflight, hits_pool;
+static int hits_rl, hits_flaky, hits_500, hits_drop, inflight, max_inflight, hits_pool;
 static double pool_times[16];
 static char last_api_key[64];
 
@@ -83,6 +83,19 @@ handle(const char *url, const char *inm, struct answer *a)
 			      "Retry-After", "0");
 		else
 			reply(a, 200, "finally", NULL, NULL);
+	} else if (strcmp(url, "/ratelimit") == 0) {
+		int n;
+
+		pthread_mutex_lock(&mu);
+		n = ++hits_rl;
+		pthread_mutex_unlock(&mu);
+		if (n == 1)
+			reply(a, 429, "{\"error\":\"API rate limit exceeded\"}",
+			      "X-RateLimit-Reset", "0");
+		else
+			reply(a, 200, "ok", NULL, NULL);
+	} else if (strcmp(url, "/longwait") == 0) {
+		reply(a, 503, "SlowDown", "Retry-After", "9999");
 	} else if (strcmp(url, "/500") == 0) {
 		pthread_mutex_lock(&mu);
 		hits_500++;
@@ -326,6 +339,16 @@ test_retries(void)
 	CU_ASSERT(r->err == -WN_EHTTP && r->status == 500);
 	CU_ASSERT(r->attempts == 4 && hits_500 == 4);
 	CU_ASSERT(strstr(r->errmsg, "HTTP 500 after 4 attempts") != NULL);
+	wn_http_req_free(r);
+
+	r = fetch1(h, "/ratelimit", NULL);
+	CU_ASSERT(r->err == 0 && r->status == 200 && r->attempts == 2 && hits_rl == 2);
+	wn_http_req_free(r);
+
+	/* a Retry-After beyond what we accept to wait: given up at once */
+	r = fetch1(h, "/longwait", NULL);
+	CU_ASSERT(r->err == -WN_EHTTP && r->status == 503 && r->attempts == 1);
+	CU_ASSERT(strstr(r->errmsg, "retry after 9999 s") != NULL);
 	wn_http_req_free(r);
 
 	/* a fresh engine, so that the dropped connection is a new one (curl itself

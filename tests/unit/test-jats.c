@@ -14,8 +14,11 @@
 #include <archive_entry.h>
 #include <jansson.h>
 
+#include "crawl/eutils.h"
 #include "crawl/jats.h"
 #include "crawl/oapkg.h"
+#include "crawl/pmc.h"
+#include "crawl/s3.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -317,6 +320,92 @@ test_bad_input(void)
 }
 
 
+static char *
+slurp(const char *name, size_t *len)
+{
+	char path[4096], *data = NULL;
+
+	snprintf(path, sizeof(path), "%s/crawl/%s", testdata, name);
+	if (wn_read_file(path, 1 << 24, &data, len) < 0)
+		return NULL;
+	return data;
+}
+
+static void
+test_esearch(void)
+{
+	struct crawl_esearch e = { 0 };
+	char *d, *err = NULL;
+	size_t len;
+
+	d = slurp("biopython-esearch2.xml", &len);
+	CU_ASSERT_FATAL(d != NULL);
+	CU_ASSERT_FATAL(crawl_esearch_parse(d, len, &e, &err) == 0);
+	CU_ASSERT(e.count == 42249 && e.retmax == 100 && e.retstart == 0);
+	CU_ASSERT(streq(e.query_key, "1"));
+	CU_ASSERT(streq(e.webenv, "MCID_6927d6e7fee3e90f880ec190"));
+	CU_ASSERT(e.nids == 100);
+	CU_ASSERT(e.nids > 0 && streq(e.ids[0], "41297076"));
+	CU_ASSERT(!e.not_found);
+	crawl_esearch_release(&e);
+	free(d);
+
+	d = slurp("biopython-esearch8.xml", &len);
+	CU_ASSERT_FATAL(crawl_esearch_parse(d, len, &e, &err) == 0);
+	CU_ASSERT(e.count == 0 && e.nids == 0 && e.not_found);
+	crawl_esearch_release(&e);
+	free(d);
+
+	d = slurp("biopython-epost3.xml", &len);
+	CU_ASSERT(crawl_esearch_parse(d, len, &e, &err) == -WN_EREMOTE);
+	CU_ASSERT(streq(err, "Empty ID list; Nothing to store"));
+	free(err);
+	err = NULL;
+	free(d);
+	d = slurp("biopython-esummary8.xml", &len);
+	err = crawl_eutils_error(d, len);
+	CU_ASSERT(streq(err, "Neither query_key nor id specified"));
+	free(err);
+	err = NULL;
+	free(d);
+	CU_ASSERT(crawl_esearch_parse("{\"x\":1}", 7, &e, &err) == -WN_EFORMAT);
+	free(err);
+}
+
+static void
+test_s3(void)
+{
+	struct crawl_s3_list l = { 0 };
+	char *d, *err = NULL, *key = NULL, md5[33];
+	size_t len;
+	static const char nsk[] = "<?xml version=\"1.0\"?><Error><Code>NoSuchKey</Code>"
+		"<Message>The specified key does not exist.</Message></Error>";
+
+	d = slurp("list-versions-PMC11370360.xml", &len);
+	CU_ASSERT_FATAL(crawl_s3_list_parse(d, len, &l, &err) == 0);
+	CU_ASSERT(l.nprefixes == 2 && streq(l.prefixes[1], "PMC11370360.2/"));
+	CU_ASSERT(!l.truncated && l.nobjs == 0);
+	crawl_s3_list_release(&l);
+	free(d);
+	d = slurp("list-objects-PMC10009416.1.xml", &len);
+	CU_ASSERT_FATAL(crawl_s3_list_parse(d, len, &l, &err) == 0);
+	CU_ASSERT(l.nobjs == 6 && streq(l.objs[0].key, "PMC10009416.1/NPR2-43-85-g001.jpg"));
+	crawl_s3_list_release(&l);
+	free(d);
+	CU_ASSERT(crawl_s3_list_parse(nsk, sizeof(nsk) - 1, &l, &err) == -WN_EREMOTE);
+	CU_ASSERT(streq(err, "NoSuchKey: The specified key does not exist."));
+	free(err);
+
+	CU_ASSERT(pmc_parse_s3_url("s3://pmc-oa-opendata/PMC7759461.1/PMC7759461.1.xml"
+				   "?md5=2ba36e61fa9eb4950c9daef9c9f58812", &key, md5) == 0);
+	CU_ASSERT(streq(key, "PMC7759461.1/PMC7759461.1.xml"));
+	CU_ASSERT(streq(md5, "2ba36e61fa9eb4950c9daef9c9f58812"));
+	free(key);
+	CU_ASSERT(pmc_parse_s3_url("s3://b/../etc/passwd", &key, md5) == -EINVAL);
+	CU_ASSERT(pmc_parse_s3_url("s3://b/K?md5=short", &key, md5) == 0 && md5[0] == '\0');
+	free(key);
+}
+
 /* ---- legacy OA packages ---------------------------------------------------- */
 
 struct ent {
@@ -462,6 +551,8 @@ main(void)
 	CU_add_test(s, "pmcid", test_pmcid);
 	CU_add_test(s, "bad input", test_bad_input);
 	CU_add_test(s, "legacy OA packages", test_oapkg);
+	CU_add_test(s, "esearch replies", test_esearch);
+	CU_add_test(s, "S3 listings and URLs", test_s3);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	nfail = CU_get_number_of_failures();
