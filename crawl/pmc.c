@@ -1792,7 +1792,7 @@ read_ids(struct crawl *cr)
 	return rc;
 }
 
-/* Articles left incomplete by earlier runs (killed, network down). */
+/* Articles left incomplete by earlier runs (killed, network down, refused). */
 static int
 add_unfinished(struct crawl *cr)
 {
@@ -1804,14 +1804,42 @@ add_unfinished(struct crawl *cr)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (cr->o->no_media)
-		return 0;
 	if ((rc = wn_db_prepare(cr->db, sql, &st)) < 0)
 		return rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (!cr->o->no_media && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *b = (const char *)sqlite3_column_text(st, 0);
 
 		if ((rc = add_id(cr, b)) < 0)
+			break;
+	}
+	if (cr->o->no_media)
+		rc = SQLITE_DONE;
+	rc = rc == SQLITE_DONE ? 0 : rc < 0 ? rc : wn_db_error(cr->db);
+	sqlite3_finalize(st);
+	if (rc < 0)
+		return rc;
+	/* and the articles whose listing, metadata, XML or package failed */
+	if ((rc = wn_db_prepare(cr->db, "SELECT url FROM fetches WHERE state = 'failed'"
+				" ORDER BY id", &st)) < 0)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *u = (const char *)sqlite3_column_text(st, 0), *p;
+		char id[24];
+		size_t n;
+
+		p = u != NULL ? strstr(u, "PMC") : NULL;
+		if (p == NULL && u != NULL && strstr(u, "efetch.fcgi") != NULL &&
+		    (p = strstr(u, "&id=")) != NULL)
+			p += 4;
+		else if (p != NULL)
+			p += 3;
+		if (p == NULL)
+			continue;
+		n = strspn(p, "0123456789");
+		if (n == 0 || n > 12)
+			continue;
+		snprintf(id, sizeof(id), "PMC%.*s", (int)n, p);
+		if ((rc = add_id(cr, id)) < 0)
 			break;
 	}
 	rc = rc == SQLITE_DONE ? 0 : rc < 0 ? rc : wn_db_error(cr->db);

@@ -51,6 +51,14 @@ q "$T/mx.db" "SELECT last_error FROM fetches WHERE url LIKE '%/PMC3585041.1/PMC3
 	grep -q '^malformed XML: line [0-9]' || fail "malformed XML: unclear ledger error"
 [ "$(q "$T/mx.db" "SELECT count(*) FROM documents")" -eq 9 ] || fail "malformed XML: other documents lost"
 ok "malformed XML"
+# repaired at the source: the next cron run (cursor moved on) retries it
+start_mirror --data "$TESTDATA/sample"
+crawl 0 "$T/mx.db" --query "$Q"
+[ "$(cat "$T/out")" = "$(q "$T/mx.db" "SELECT id FROM documents WHERE source_id = 'PMC3585041.1'")" ] ||
+	fail "malformed XML: not retried by the next run"
+[ "$(q "$T/mx.db" "SELECT state FROM fetches WHERE url LIKE '%/PMC3585041.1/PMC3585041.1.xml'")" = done ] ||
+	fail "malformed XML: ledger row not done after the retry"
+ok "what failed is retried by the next run"
 
 # NoSuchKey for a figure
 start_mirror --data "$TESTDATA/sample" --scenario nosuchkey
