@@ -12,6 +12,8 @@
  * document, the documents that share an image file, and every duplicate group
  * (the key is that of the group's representative's document, of the lowest
  * group when groups chain).  So near-duplicates never straddle two splits.
+ * A component that already has pairs keeps their split for the documents that
+ * join it later (without --redo, which recomputes from the keys).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -74,6 +76,7 @@ struct keys {
 	char **key;		/* owned: base key of each document */
 	int *parent;		/* owned */
 	int *keydoc;		/* owned: per root, the document whose key wins */
+	int (*had)[3];		/* owned: per root, pairs already in train/val/test */
 	size_t n;
 };
 
@@ -86,6 +89,7 @@ keys_release(struct keys *k)
 	free(k->key);
 	free(k->parent);
 	free(k->keydoc);
+	free(k->had);
 	*k = (struct keys){ 0 };
 }
 
@@ -130,6 +134,10 @@ static const char sql_docs[] =
 static const char sql_docs_by_key[] =
 	"SELECT id, source || ':' || COALESCE(base_id, source_id) AS k"
 	" FROM documents ORDER BY k";
+static const char sql_had[] =
+	"SELECT f.document_id, p.split, count(*) FROM pairs p"
+	" JOIN figures f ON f.id = p.figure_id WHERE p.split IS NOT NULL"
+	" GROUP BY 1, 2";
 static const char sql_shared_images[] =
 	"SELECT image_id, document_id FROM figures WHERE image_id IS NOT NULL"
 	" ORDER BY image_id";
@@ -310,6 +318,28 @@ keys_load(struct wn_db *db, struct keys *ret)
 		    strcmp(k.key[i], k.key[k.keydoc[r]]) < 0))
 			k.keydoc[r] = (int)i;
 	}
+	sqlite3_finalize(st);
+	st = NULL;
+	/* the splits that the pairs already written have, per component */
+	if ((k.had = calloc(k.n ? k.n : 1, sizeof(*k.had))) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if ((rc = wn_db_prepare(db, sql_had, &st)) < 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int d = keys_find_doc(&k, sqlite3_column_int64(st, 0));
+		const char *sp = (const char *)sqlite3_column_text(st, 1);
+		int w = sp == NULL ? -1 : strcmp(sp, "train") == 0 ? 0 :
+			strcmp(sp, "val") == 0 ? 1 : strcmp(sp, "test") == 0 ? 2 : -1;
+
+		if (d >= 0 && w >= 0)
+			k.had[uf_find(k.parent, d)][w] += sqlite3_column_int(st, 2);
+	}
+	if (rc != SQLITE_DONE) {
+		rc = wn_db_error(db);
+		goto out;
+	}
 	rc = 0;
 out:
 	sqlite3_finalize(st);
@@ -332,6 +362,27 @@ keys_of(struct keys *k, int64_t doc_id)
 	if (d < 0)
 		return NULL;
 	return k->key[k->keydoc[uf_find(k->parent, d)]];
+}
+
+/*
+ * The split that pairs of document id's component already have, or NULL:
+ * the most common, test before val before train on a tie.  So a document
+ * that joins a component later (a new version, a new near-duplicate) goes
+ * where the component's pairs went.
+ */
+static const char *
+keys_had(struct keys *k, int64_t doc_id)
+{
+	static const char *const names[3] = { "train", "val", "test" };
+	int d = keys_find_doc(k, doc_id), r, best = -1;
+
+	if (d < 0)
+		return NULL;
+	r = uf_find(k->parent, d);
+	for (int w = 2; w >= 0; w--)
+		if (k->had[r][w] > 0 && (best < 0 || k->had[r][w] > k->had[r][best]))
+			best = w;
+	return best < 0 ? NULL : names[best];
 }
 
 /* ---- one figure --------------------------------------------------------- */
@@ -569,7 +620,9 @@ fig_compute(struct ctx *c, int64_t id, struct fig *f)
 		c->keys_loaded = 1;
 	}
 	key = keys_of(&c->keys, doc_id);
-	f->split = pairdb_split_of(key ? key : "", o->val, o->test);
+	f->split = o->redo ? NULL : keys_had(&c->keys, doc_id);
+	if (f->split == NULL)
+		f->split = pairdb_split_of(key ? key : "", o->val, o->test);
 	if (model.len > 0 && (f->model = strdup(model.data)) == NULL) {
 		rc = -ENOMEM;
 		goto out;

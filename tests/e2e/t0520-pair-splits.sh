@@ -110,3 +110,32 @@ sql "SELECT figure_id, split FROM pairs ORDER BY figure_id" >"$T/after"
 cmp -s "$T/before" "$T/after" || fail "splits changed on --redo"
 [ "$(sql "SELECT count(*) FROM pairs")" -eq 12000 ] || fail "redo duplicated pairs"
 ok "stable splits"
+
+# new documents that join paired ones later (as representatives of new
+# duplicate groups) go to the split those pairs already have
+sql <<'SQL' || fail "second fixture"
+WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < 30)
+INSERT INTO documents (id, source, source_id, base_id, version, license)
+SELECT 20000 + k, 'pmc', 'PMC77' || (100000 + k) || '.1', 'PMC77' || (100000 + k), 1, 'CC BY' FROM n;
+INSERT INTO images (id, sha256, path, bytes, width, height)
+SELECT id, printf('%064d', id), 'i/' || id || '.jpg', 1, 300, 200 FROM documents WHERE id > 20000;
+INSERT INTO figures (id, document_id, ordinal, caption, image_id, status)
+SELECT id, id, 0, 'Figure of article ' || id || '.', id, 'ok' FROM documents WHERE id > 20000;
+INSERT INTO panels (figure_id, image_id, ordinal, x, y, w, h)
+SELECT id, id, 0, 0, 0, 300, 200 FROM figures WHERE id > 20000;
+INSERT INTO split_state (figure_id, panels_model, captions_model, split_at)
+SELECT id, 'p', 'c', '2026-01-02T00:00:00Z' FROM figures WHERE id > 20000;
+INSERT INTO duplicates (group_id, kind, image_id, is_representative, method, distance)
+SELECT 1000 + id - 20000, 'image', id, 1, 'pdq', 0 FROM images WHERE id > 20000
+UNION ALL
+SELECT 1000 + id - 20000, 'image', 10500 + 3 * (id - 20000), 0, 'pdq', 4 FROM images WHERE id > 20000;
+SQL
+expect 0 winnow-pair --all --val 0.2 --test 0.2
+[ "$(wc -l <"$T/out")" -eq 30 ] || fail "new figures not paired"
+[ "$(sql "SELECT count(*) FROM (SELECT x.group_id FROM duplicates x
+	JOIN pairs p ON p.image_id = x.image_id WHERE x.group_id > 1000
+	GROUP BY x.group_id HAVING count(DISTINCT p.split) > 1)")" -eq 0 ] ||
+	fail "a late duplicate went to another split than its group"
+sql "SELECT figure_id, split FROM pairs WHERE figure_id <= 12000 ORDER BY figure_id" >"$T/after"
+cmp -s "$T/before" "$T/after" || fail "old pairs changed"
+ok "late duplicates follow their group"
