@@ -43,6 +43,9 @@ struct panel_model {
 	float leaf_w[PANELS_LEAF_NF];
 	float leaf_threshold;
 	float label_threshold;
+	float fig_w[PANELS_FIG_NF];
+	float fig_threshold;
+	int has_fig;
 	struct labels_model glyph;
 	int has_glyph;
 };
@@ -77,6 +80,7 @@ struct panels_page {
 	double norm;		/* 1000 / long side: per-mille units */
 	struct leaf *leaves;	/* owned: up to MAX_LEAVES */
 	size_t nleaves;
+	float top_score;	/* best separator score of the whole figure */
 	struct leaf *labels;	/* owned: free-standing letters found */
 	size_t nlabels;
 	/* training */
@@ -206,6 +210,16 @@ panel_model_parse(const char *text, size_t len, struct panel_model **ret)
 	if (!tok_is(&p, end, "label_threshold") ||
 	    tok_float(&p, end, &m->label_threshold) < 0)
 		goto out;
+	q = p;
+	if (tok_is(&q, end, "figure")) {
+		p = q;
+		if (tok_int(&p, end, 1, PANELS_FIG_NF, &n) < 0 ||
+		    n != PANELS_FIG_NF || read_floats(&p, end, m->fig_w, n) < 0 ||
+		    !tok_is(&p, end, "figure_threshold") ||
+		    tok_float(&p, end, &m->fig_threshold) < 0)
+			goto out;
+		m->has_fig = 1;
+	}
 	q = p;
 	if (!tok_is(&q, end, "glyph")) {
 		q = NULL;
@@ -341,6 +355,18 @@ panel_model_set_cut_threshold(struct panel_model *m, float t)
 	m->cut_threshold = t;
 }
 
+void
+panel_model_set_figure(struct panel_model *m, const float *w, float t)
+{
+	if (w == NULL) {
+		m->has_fig = 0;
+		return;
+	}
+	memcpy(m->fig_w, w, sizeof(m->fig_w));
+	m->fig_threshold = t;
+	m->has_fig = 1;
+}
+
 float *
 panel_model_leaf_weights(struct panel_model *m)
 {
@@ -387,6 +413,11 @@ panel_model_write(const struct panel_model *m, FILE *f)
 	write_floats(f, m->leaf_w, PANELS_LEAF_NF, 8);
 	fprintf(f, "leaf_threshold %.6g\n", m->leaf_threshold);
 	fprintf(f, "label_threshold %.6g\n", m->label_threshold);
+	if (m->has_fig) {
+		fprintf(f, "figure %d\n", PANELS_FIG_NF);
+		write_floats(f, m->fig_w, PANELS_FIG_NF, 8);
+		fprintf(f, "figure_threshold %.6g\n", m->fig_threshold);
+	}
 	if (m->has_glyph) {
 		fprintf(f, "glyph %d %d %d\nclasses", g->nin, g->nhid, g->nout);
 		for (i = 0; i < g->nout; i++)
@@ -949,6 +980,8 @@ xy_cut(struct panels_page *pg, struct rect r, int depth, int mode)
 				axis = i >= nh;
 			}
 		}
+		if (depth == 0)
+			pg->top_score = best;
 		if (best < pg->m->cut_threshold)
 			axis = -1;
 	}
@@ -1561,9 +1594,75 @@ propagate_labels(const struct panels_page *pg, struct panel_set *s,
 	free(tmp);
 }
 
+/* Features of the whole result, for the compound-or-single decision. */
+static void
+figure_features(const struct panels_page *pg, const struct panel_set *s,
+		const struct rect *wr, float *f)
+{
+	struct rect whole = { 0, 0, pg->W, pg->H };
+	double wa, sum = 0, mx = 0, smin = 1, ssum = 0, esum = 0, emin = 1;
+	size_t i, j, labelled = 0, aligned = 0;
+
+	memset(f, 0, sizeof(float) * PANELS_FIG_NF);
+	if (!trim(pg, &whole))
+		whole = (struct rect){ 0, 0, pg->W, pg->H };
+	wa = (double)(whole.x1 - whole.x0) * (whole.y1 - whole.y0) + 1;
+	for (i = 0; i < s->n; i++) {
+		const struct rect *r = &wr[i];
+		double a = (double)(r->x1 - r->x0) * (r->y1 - r->y0);
+		double w = r->x1 - r->x0, h = r->y1 - r->y0, e;
+		double tol = 0.015 * (pg->W > pg->H ? pg->W : pg->H);
+
+		sum += a;
+		mx = fmax(mx, a);
+		smin = fmin(smin, s->v[i].score);
+		ssum += s->v[i].score;
+		labelled += s->v[i].label[0] != '\0';
+		e = ((double)rsum(pg, r->x0, r->y0, r->x1, r->y0 + 1) / (w + 1) +
+		     (double)rsum(pg, r->x0, r->y1 - 1, r->x1, r->y1) / (w + 1) +
+		     (double)rsum(pg, r->x0, r->y0, r->x0 + 1, r->y1) / (h + 1) +
+		     (double)rsum(pg, r->x1 - 1, r->y0, r->x1, r->y1) / (h + 1)) / 4;
+		esum += e;
+		emin = fmin(emin, e);
+		for (j = 0; j < s->n; j++) {
+			if (j == i)
+				continue;
+			if (abs(wr[j].x0 - r->x0) < tol && abs(wr[j].y0 - r->y0) > tol) {
+				aligned++;
+				break;
+			}
+			if (abs(wr[j].y0 - r->y0) < tol && abs(wr[j].x0 - r->x0) > tol) {
+				aligned++;
+				break;
+			}
+		}
+	}
+	f[0] = 1;
+	f[1] = (float)log((double)s->n);
+	f[2] = (float)fmin(1.5, sum / wa);
+	f[3] = (float)(mx / wa);
+	f[4] = (float)smin;
+	f[5] = (float)(ssum / s->n);
+	f[6] = (float)(pg->nlabels < 6 ? pg->nlabels / 6.0 : 1);
+	f[7] = (float)((double)labelled / s->n);
+	f[8] = (float)(esum / s->n);
+	f[9] = (float)emin;
+	f[10] = (float)((double)aligned / s->n);
+	f[11] = pg->top_score;
+	f[12] = s->n == 2;
+	f[13] = (float)density(pg, &whole);
+}
+
 int
 panels_detect(const struct panel_model *m, const struct wn_image *rgb,
 	      struct panel_set *ret)
+{
+	return panels_detect_ex(m, rgb, ret, NULL);
+}
+
+int
+panels_detect_ex(const struct panel_model *m, const struct wn_image *rgb,
+		 struct panel_set *ret, float *ret_feat)
 {
 	struct panels_page *pg = NULL;
 	struct panel_set s = { 0 };
@@ -1679,6 +1778,27 @@ panels_detect(const struct panel_model *m, const struct wn_image *rgb,
 			*c = (char)(*c - 'a' + 'A');
 		else if (lower > upper && *c >= 'A' && *c <= 'Z')
 			*c = (char)(*c - 'A' + 'a');
+	}
+	if (s.n > 1 && (ret_feat != NULL || m->has_fig)) {
+		float ff[PANELS_FIG_NF];
+
+		figure_features(pg, &s, wr, ff);
+		if (ret_feat != NULL) {
+			memcpy(ret_feat, ff, sizeof(ff));
+		} else if (sigmoid(dot(m->fig_w, ff, PANELS_FIG_NF)) <
+			   m->fig_threshold) {
+			/* not compound after all: one panel, the content */
+			s.v[0] = (struct panel){ 0, 0, s.width, s.height, "",
+						 (float)(1 - sigmoid(dot(m->fig_w,
+						     ff, PANELS_FIG_NF))) };
+			if (trim(pg, &whole)) {
+				s.v[0].x = (int)(whole.x0 * pg->sx);
+				s.v[0].y = (int)(whole.y0 * pg->sy);
+				s.v[0].w = (int)ceil(whole.x1 * pg->sx) - s.v[0].x;
+				s.v[0].h = (int)ceil(whole.y1 * pg->sy) - s.v[0].y;
+			}
+			s.n = 1;
+		}
 	}
 done:
 	s.compound = s.n > 1;

@@ -76,6 +76,7 @@ void panel_set_release(struct panel_set *s);
  */
 #define PANELS_CUT_NF	32	/* features of a candidate separator */
 #define PANELS_LEAF_NF	20	/* features of a final region */
+#define PANELS_FIG_NF	14	/* features of a whole result */
 
 struct panels_box {
 	int x, y, w, h;
@@ -120,6 +121,16 @@ int panel_model_baseline(struct panel_model **ret)
 float *panel_model_cut_weights(struct panel_model *m);
 float *panel_model_leaf_weights(struct panel_model *m);
 void panel_model_set_cut_threshold(struct panel_model *m, float t);
+/* Set (or, with w NULL, drop) the compound-or-single model. */
+void panel_model_set_figure(struct panel_model *m, const float *w, float t);
+/*
+ * panels_detect(), but with ret_feat given the compound-or-single decision is
+ * not taken: the features of a result of two panels or more go to ret_feat
+ * (PANELS_FIG_NF floats; untouched for a single panel).
+ */
+int panels_detect_ex(const struct panel_model *m, const struct wn_image *rgb,
+		     struct panel_set *ret, float *ret_feat)
+	__attribute__((warn_unused_result));
 struct labels_model *panel_model_glyphs(struct panel_model *m);
 /* Replace the glyph classifier; takes the weights over and clears *g. */
 void panel_model_set_glyphs(struct panel_model *m, struct labels_model *g);

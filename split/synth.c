@@ -263,14 +263,16 @@ line(struct canvas *c, int x0, int y0, int x1, int y1, int t,
 	int sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1, err = dx + dy;
 
 	for (;;) {
+		int e2 = 2 * err;
+
 		fill(c, x0, y0, x0 + t, y0 + t, col);
 		if (x0 == x1 && y0 == y1)
 			break;
-		if (2 * err >= dy) {
+		if (e2 >= dy) {
 			err += dy;
 			x0 += sx;
 		}
-		if (2 * err <= dx) {
+		if (e2 <= dx) {
 			err += dx;
 			y0 += sy;
 		}

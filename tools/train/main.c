@@ -149,6 +149,7 @@ main(int argc, char *argv[])
 
 	signal(SIGPIPE, SIG_IGN);
 	wn_log_init("winnow-train", verbosity);
+	opterr = 0;	/* wn_bad_option() says it, once */
 	/* "+": options stop at the command, so "detect" takes its own files */
 	while ((c = getopt_long(argc, argv, "+d:m:o:qvhV", longopts, NULL)) != -1) {
 		switch (c) {

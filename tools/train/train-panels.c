@@ -2,6 +2,7 @@
  * train-panels.c: the dev figures, logistic regression, `winnow-train panels`,
  * `eval` and `detect`.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -23,6 +24,8 @@
 #include "lib/banned.h"
 
 #define GT_MAX_BYTES	(16u << 20)
+
+static size_t count_pos(const struct train_xy *d);
 
 /* ---------- dev figures ---------- */
 
@@ -89,6 +92,59 @@ load_fig(json_t *o, struct train_fig *f)
 	return 0;
 }
 
+static int
+cmp_fig(const void *a, const void *b)
+{
+	return strcmp(((const struct train_fig *)a)->file,
+		      ((const struct train_fig *)b)->file);
+}
+
+/* The single images of dev/single: figures of one unit, the whole image. */
+static int
+add_singles(const char *dev, struct train_set *s)
+{
+	char path[4096];
+	struct dirent *de;
+	size_t first = s->n;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/single", dev);
+	d = opendir(path);
+	if (d == NULL)
+		return 0;	/* optional */
+	while ((de = readdir(d)) != NULL) {
+		struct train_fig *nv, *f;
+		char file[1024];
+
+		if (de->d_name[0] == '.')
+			continue;
+		nv = realloc(s->v, (s->n + 1) * sizeof(*s->v));
+		if (nv == NULL) {
+			closedir(d);
+			return -ENOMEM;
+		}
+		s->v = nv;
+		f = &s->v[s->n];
+		memset(f, 0, sizeof(*f));
+		snprintf(file, sizeof(file), "single/%s", de->d_name);
+		f->file = strdup(file);
+		f->source = strdup("single");
+		f->units = calloc(1, sizeof(*f->units));
+		s->n++;
+		if (f->file == NULL || f->source == NULL || f->units == NULL) {
+			closedir(d);
+			return -ENOMEM;
+		}
+		f->nunits = 1;
+		f->whole = 1;
+		f->heldout = train_is_heldout(file);
+	}
+	closedir(d);
+	/* directory order is not stable */
+	qsort(s->v + first, s->n - first, sizeof(*s->v), cmp_fig);
+	return 0;
+}
+
 int
 train_load_figs(const char *dev, struct train_set *ret)
 {
@@ -137,6 +193,9 @@ train_load_figs(const char *dev, struct train_set *ret)
 		}
 	}
 	free(data);
+	data = NULL;
+	if ((rc = add_singles(dev, &s)) < 0)
+		goto fail;
 	*ret = s;
 	return 0;
 fail:
@@ -146,7 +205,7 @@ fail:
 }
 
 static int
-load_dev_image(const char *dev, const struct train_fig *f, struct wn_image *img)
+load_dev_image(const char *dev, struct train_fig *f, struct wn_image *img)
 {
 	struct wn_img_opts io = { .channels = 3,
 				  .min_side = PANELS_DECODE_MIN_SIDE };
@@ -155,8 +214,15 @@ load_dev_image(const char *dev, const struct train_fig *f, struct wn_image *img)
 
 	snprintf(path, sizeof(path), "%s/%s", dev, f->file);
 	rc = wn_image_load_file(path, &io, img);
-	if (rc < 0)
+	if (rc < 0) {
 		wn_warn("cannot read '%s': %s, skipping", path, wn_strerror(rc));
+		return rc;
+	}
+	if (f->whole) {
+		f->width = img->orig_width;
+		f->height = img->orig_height;
+		f->units[0] = (struct panels_box){ 0, 0, f->width, f->height, "" };
+	}
 	return rc;
 }
 
@@ -411,7 +477,7 @@ collect_image(const struct panel_model *m, const struct wn_image *img,
 
 static int
 collect(const struct train_opts *o, const struct panel_model *m,
-	const struct train_set *figs, struct synth_pool *pool,
+	struct train_set *figs, struct synth_pool *pool,
 	enum collect_kind k, struct train_xy *d)
 {
 	size_t i;
@@ -421,7 +487,8 @@ collect(const struct train_opts *o, const struct panel_model *m,
 	for (i = 0; i < figs->n; i++) {
 		struct wn_image img = { 0 };
 
-		if (figs->v[i].heldout)
+		/* single images teach the compound-or-single model only */
+		if (figs->v[i].heldout || figs->v[i].whole)
 			continue;
 		if (load_dev_image(o->dev, &figs->v[i], &img) < 0)
 			continue;
@@ -456,7 +523,74 @@ count_pos(const struct train_xy *d)
 }
 
 static double tune_f1(const struct train_opts *o, const struct panel_model *m,
-		      const struct train_set *figs);
+		      struct train_set *figs);
+
+static int
+figure_example(const struct panel_model *m, const struct wn_image *img,
+	       size_t nunits, struct train_xy *d)
+{
+	struct panel_set ps = { 0 };
+	float f[PANELS_FIG_NF];
+	int rc = panels_detect_ex(m, img, &ps, f);
+
+	if (rc < 0)
+		return rc;
+	if (ps.n > 1)
+		rc = train_xy_add(d, f, nunits > 1);
+	panel_set_release(&ps);
+	return rc;
+}
+
+/* The compound-or-single model, on results of two panels or more. */
+static int
+train_figure(const struct train_opts *o, struct panel_model *m,
+	     struct train_set *figs, struct synth_pool *pool)
+{
+	struct train_xy d;
+	float w[PANELS_FIG_NF];
+	size_t i;
+	int s, rc = 0;
+	double best = -1, thr, keep = 0.5;
+
+	train_xy_init(&d, PANELS_FIG_NF);
+	d.weight = 3;
+	for (i = 0; i < figs->n && rc >= 0; i++) {
+		struct wn_image img = { 0 };
+
+		if (figs->v[i].heldout || load_dev_image(o->dev, &figs->v[i], &img) < 0)
+			continue;
+		rc = figure_example(m, &img, figs->v[i].nunits, &d);
+		wn_image_release(&img);
+	}
+	d.weight = 1;
+	for (s = 0; pool != NULL && s < o->synth && rc >= 0; s++) {
+		struct synth_figure sf = { 0 };
+
+		if ((rc = synth_figure_make(pool, o->seed * 1000003u + s, &sf)) < 0)
+			break;
+		rc = figure_example(m, &sf.img, sf.nunits, &d);
+		synth_figure_release(&sf);
+	}
+	if (rc >= 0 && d.n > 0 && count_pos(&d) < d.n && count_pos(&d) > 0) {
+		wn_info("figures: %zu examples, %zu compound", d.n, count_pos(&d));
+		rc = train_logistic(&d, 1.0, w);
+		for (thr = 0.1; rc >= 0 && thr < 0.71; thr += 0.1) {
+			double f1;
+
+			panel_model_set_figure(m, w, (float)thr);
+			f1 = tune_f1(o, m, figs);
+			wn_info("figure threshold %.1f: training F1@0.5 %.4f", thr, f1);
+			if (f1 > best + 1e-9) {
+				best = f1;
+				keep = thr;
+			}
+		}
+		if (rc >= 0)
+			panel_model_set_figure(m, w, (float)keep);
+	}
+	train_xy_release(&d);
+	return rc;
+}
 
 int
 train_panels_main(const struct train_opts *o)
@@ -498,6 +632,7 @@ train_panels_main(const struct train_opts *o)
 	wn_info("regions: %zu examples, %zu panels", d.n, count_pos(&d));
 	if ((rc = train_logistic(&d, 1.0, panel_model_leaf_weights(m))) < 0)
 		goto fail;
+	panel_model_set_figure(m, NULL, 0);
 	{
 		/* the cut threshold that does best on the training figures */
 		double best = -1, thr, f1, keep = 0.5;
@@ -514,6 +649,8 @@ train_panels_main(const struct train_opts *o)
 		panel_model_set_cut_threshold(m, (float)keep);
 		wn_info("cut threshold %.2f kept", keep);
 	}
+	if ((rc = train_figure(o, m, &figs, pool)) < 0)
+		goto fail;
 	if ((rc = train_write_model(m, o->model_out, o->c_out)) < 0) {
 		status = EX_CANTCREAT;
 		goto out;
@@ -687,7 +824,7 @@ train_eval_main(const struct train_opts *o)
 	if ((rc = panel_model_baseline(&base)) < 0)
 		goto fail;
 	for (i = 0; i < figs.n; i++) {
-		const struct train_fig *f = &figs.v[i];
+		struct train_fig *f = &figs.v[i];
 		struct wn_image img = { 0 };
 		int si;
 
@@ -745,7 +882,7 @@ out:
 
 static double
 tune_f1(const struct train_opts *o, const struct panel_model *m,
-	const struct train_set *figs)
+	struct train_set *figs)
 {
 	struct score sc;
 	double p, r, f1;

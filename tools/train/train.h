@@ -31,6 +31,7 @@ struct train_fig {
 	struct panels_box *units;	/* owned */
 	size_t nunits;
 	int heldout;		/* 1: the fixed evaluation part */
+	int whole;		/* a single image: one unit, the whole image */
 };
 
 struct train_set {

@@ -1,0 +1,386 @@
+/*
+ * test-panels.c: the panel detector, its model file, the glyph features and
+ * the synthetic-figure generator.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+
+#include "lib/img.h"
+#include "lib/log.h"
+#include "split/labels.h"
+#include "split/panels.h"
+#include "split/synth.h"
+
+static struct panel_model *model;
+
+static int
+setup(void)
+{
+	return panel_model_load(NULL, &model) < 0 ? -1 : 0;
+}
+
+static int
+teardown(void)
+{
+	panel_model_free(model);
+	return 0;
+}
+
+static int
+new_image(struct wn_image *img, int w, int h, int ch, uint8_t fill)
+{
+	memset(img, 0, sizeof(*img));
+	img->width = img->orig_width = w;
+	img->height = img->orig_height = h;
+	img->channels = ch;
+	img->px = malloc((size_t)w * h * ch);
+	if (img->px == NULL)
+		return -ENOMEM;
+	memset(img->px, fill, (size_t)w * h * ch);
+	return 0;
+}
+
+/* A textured block, as a micrograph looks to the detector. */
+static void
+paint_block(struct wn_image *img, int x, int y, int w, int h, uint32_t seed,
+	    int lo, int hi)
+{
+	int i, j, c;
+
+	for (i = y; i < y + h; i++)
+		for (j = x; j < x + w; j++) {
+			seed = seed * 1103515245u + 12345u;
+			for (c = 0; c < img->channels; c++)
+				img->px[((size_t)i * img->width + j) * img->channels + c] =
+					(uint8_t)(lo + (seed >> 16) % (unsigned)(hi - lo));
+		}
+}
+
+static int
+near(int a, int b, int tol)
+{
+	return abs(a - b) <= tol;
+}
+
+/* Is there a panel within tol pixels of this box? */
+static int
+has_box(const struct panel_set *s, int x, int y, int w, int h, int tol)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (near(s->v[i].x, x, tol) && near(s->v[i].y, y, tol) &&
+		    near(s->v[i].w, w, tol) && near(s->v[i].h, h, tol))
+			return 1;
+	return 0;
+}
+
+static void
+test_model_builtin(void)
+{
+	const char *v = panel_model_version(model);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(model);
+	CU_ASSERT_EQUAL(strncmp(v, "panels-1.0+", 11), 0);
+	CU_ASSERT_EQUAL(strlen(v), 19);
+	CU_ASSERT_STRING_EQUAL(panel_model_version(NULL), "panels-none");
+}
+
+static void
+test_model_bad(void)
+{
+	struct panel_model *m = NULL;
+	static const char junk[] = "winnow-panels-model 1\nfg_threshold x\n";
+
+	CU_ASSERT_EQUAL(panel_model_parse("", 0, &m), -WN_EFORMAT);
+	CU_ASSERT_EQUAL(panel_model_parse(junk, sizeof(junk) - 1, &m), -WN_EFORMAT);
+	/* the shipped text cut in half is refused, not half-loaded */
+	CU_ASSERT_EQUAL(panel_model_parse(panels_model_text,
+					  panels_model_len / 2, &m), -WN_EFORMAT);
+	CU_ASSERT_PTR_NULL(m);
+	CU_ASSERT_EQUAL(panel_model_load("/nonexistent/panels.model", &m),
+			-ENOENT);
+}
+
+static void
+test_model_roundtrip(void)
+{
+	struct panel_model *m = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(panel_model_write(model, f), 0);
+	fclose(f);
+	CU_ASSERT_EQUAL_FATAL(panel_model_parse(text, len, &m), 0);
+	/* the shipped model is what the writer wrote: same bytes, same hash */
+	CU_ASSERT_STRING_EQUAL(panel_model_version(m), panel_model_version(model));
+	CU_ASSERT_EQUAL(len, panels_model_len);
+	panel_model_free(m);
+	free(text);
+}
+
+static void
+test_grid(int black)
+{
+	struct wn_image img;
+	struct panel_set s = { 0 };
+	int r, c, k = 0;
+
+	CU_ASSERT_EQUAL_FATAL(new_image(&img, 640, 440, 3, black ? 0 : 255), 0);
+	for (r = 0; r < 2; r++)
+		for (c = 0; c < 3; c++)
+			paint_block(&img, 20 + c * 205, 20 + r * 205, 190, 190,
+				    (uint32_t)(7 + k++), black ? 60 : 30,
+				    black ? 250 : 200);
+	CU_ASSERT_EQUAL_FATAL(panels_detect(model, &img, &s), 0);
+	CU_ASSERT_EQUAL(s.n, 6);
+	CU_ASSERT_TRUE(s.compound);
+	CU_ASSERT_EQUAL(s.width, 640);
+	CU_ASSERT_EQUAL(s.height, 440);
+	for (r = 0; r < 2; r++)
+		for (c = 0; c < 3; c++)
+			CU_ASSERT_TRUE(has_box(&s, 20 + c * 205, 20 + r * 205,
+					       190, 190, 3));
+	panel_set_release(&s);
+	wn_image_release(&img);
+}
+
+static void
+test_grid_white(void)
+{
+	test_grid(0);
+}
+
+static void
+test_grid_black(void)
+{
+	test_grid(1);
+}
+
+/* A DCT-reduced decode reports the original size; boxes must follow it. */
+static void
+test_scaled_coordinates(void)
+{
+	struct wn_image img;
+	struct panel_set s = { 0 };
+
+	CU_ASSERT_EQUAL_FATAL(new_image(&img, 400, 200, 3, 255), 0);
+	paint_block(&img, 10, 10, 180, 180, 1, 20, 200);
+	paint_block(&img, 210, 10, 180, 180, 2, 20, 200);
+	img.orig_width = 1600;
+	img.orig_height = 800;
+	CU_ASSERT_EQUAL_FATAL(panels_detect(model, &img, &s), 0);
+	CU_ASSERT_EQUAL(s.width, 1600);
+	CU_ASSERT_EQUAL(s.n, 2);
+	CU_ASSERT_TRUE(has_box(&s, 40, 40, 720, 720, 8));
+	CU_ASSERT_TRUE(has_box(&s, 840, 40, 720, 720, 8));
+	panel_set_release(&s);
+	wn_image_release(&img);
+}
+
+static void
+expect_single(struct wn_image *img)
+{
+	struct panel_set s = { 0 };
+
+	CU_ASSERT_EQUAL_FATAL(panels_detect(model, img, &s), 0);
+	CU_ASSERT_EQUAL(s.n, 1);
+	CU_ASSERT_FALSE(s.compound);
+	if (s.n == 1) {
+		CU_ASSERT_TRUE(s.v[0].x >= 0 && s.v[0].y >= 0);
+		CU_ASSERT_TRUE(s.v[0].x + s.v[0].w <= img->orig_width);
+		CU_ASSERT_TRUE(s.v[0].y + s.v[0].h <= img->orig_height);
+		CU_ASSERT_TRUE(s.v[0].w > 0 && s.v[0].h > 0);
+	}
+	panel_set_release(&s);
+}
+
+static void
+test_blank_tiny_single(void)
+{
+	struct wn_image img;
+	int sizes[][2] = { { 1, 1 }, { 2, 5 }, { 15, 300 }, { 300, 200 } };
+	size_t i;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		CU_ASSERT_EQUAL_FATAL(new_image(&img, sizes[i][0], sizes[i][1],
+						3, 255), 0);
+		expect_single(&img);		/* blank */
+		paint_block(&img, 0, 0, sizes[i][0], sizes[i][1], 3, 0, 255);
+		expect_single(&img);		/* noise filling the frame */
+		wn_image_release(&img);
+	}
+	/* one photo on a white page */
+	CU_ASSERT_EQUAL_FATAL(new_image(&img, 500, 400, 3, 255), 0);
+	paint_block(&img, 40, 30, 400, 330, 9, 20, 220);
+	expect_single(&img);
+	wn_image_release(&img);
+}
+
+static void
+test_grey_and_invalid(void)
+{
+	struct wn_image img;
+	struct panel_set s = { 0 };
+
+	CU_ASSERT_EQUAL_FATAL(new_image(&img, 300, 120, 1, 255), 0);
+	paint_block(&img, 5, 5, 130, 110, 4, 0, 180);
+	paint_block(&img, 165, 5, 130, 110, 5, 0, 180);
+	CU_ASSERT_EQUAL_FATAL(panels_detect(model, &img, &s), 0);
+	CU_ASSERT_EQUAL(s.n, 2);
+	panel_set_release(&s);
+	CU_ASSERT_EQUAL(panels_detect(NULL, &img, &s), -EINVAL);
+	CU_ASSERT_EQUAL(panels_detect(model, NULL, &s), -EINVAL);
+	img.channels = 4;
+	CU_ASSERT_EQUAL(panels_detect(model, &img, &s), -EINVAL);
+	img.channels = 1;
+	img.width = 0;
+	CU_ASSERT_EQUAL(panels_detect(model, &img, &s), -EINVAL);
+	img.width = 300;
+	wn_image_release(&img);
+	panel_set_release(NULL);
+	panel_model_free(NULL);
+}
+
+static void
+test_glyph_features(void)
+{
+	uint8_t bits[20 * 10];
+	float f[LABELS_NIN], sum = 0;
+	int i;
+
+	/* an "L": a stem and a foot, 20 tall, 10 wide */
+	memset(bits, 0, sizeof(bits));
+	for (i = 0; i < 20; i++)
+		bits[i * 10 + 0] = bits[i * 10 + 1] = 1;
+	for (i = 0; i < 10; i++)
+		bits[19 * 10 + i] = bits[18 * 10 + i] = 1;
+	labels_glyph_features(bits, 10, 0, 0, 10, 20, f);
+	for (i = 0; i < LABELS_SIDE * LABELS_SIDE; i++) {
+		CU_ASSERT_TRUE(f[i] >= 0 && f[i] <= 1);
+		sum += f[i];
+	}
+	CU_ASSERT_TRUE(sum > 10);
+	CU_ASSERT_TRUE(f[LABELS_SIDE * LABELS_SIDE] < 0);	/* taller than wide */
+	/* the stem is at the left of the centred glyph, nothing at the right */
+	CU_ASSERT_TRUE(f[5 * LABELS_SIDE + 4] > 0.5f);
+	CU_ASSERT_TRUE(f[5 * LABELS_SIDE + 11] == 0);
+	/* empty boxes give zeros, not a crash */
+	labels_glyph_features(bits, 10, 0, 0, 0, 0, f);
+	CU_ASSERT_TRUE(f[0] == 0);
+}
+
+static void
+test_labels_read(void)
+{
+	struct wn_image img;
+	struct panel_set s = { 0 };
+	int found = 0;
+	size_t i;
+
+	/* the fixture with letters A-D above its four images */
+	if (getenv("TESTDATA") == NULL)
+		return;
+	{
+		char path[4096];
+		struct wn_img_opts o = { .channels = 3 };
+
+		snprintf(path, sizeof(path), "%s/panels/grid-2x2.png",
+			 getenv("TESTDATA"));
+		CU_ASSERT_EQUAL_FATAL(wn_image_load_file(path, &o, &img), 0);
+	}
+	CU_ASSERT_EQUAL_FATAL(panels_detect(model, &img, &s), 0);
+	CU_ASSERT_EQUAL(s.n, 4);
+	for (i = 0; i < s.n; i++) {
+		char want = (char)('A' + (s.v[i].y > 200) * 2 + (s.v[i].x > 300));
+
+		found += s.v[i].label[0] == want && s.v[i].label[1] == '\0';
+	}
+	CU_ASSERT_EQUAL(found, 4);
+	panel_set_release(&s);
+	wn_image_release(&img);
+}
+
+static void
+test_synth(void)
+{
+	struct synth_pool *pool = NULL;
+	struct synth_figure a = { 0 }, b = { 0 };
+	char dir[4096];
+	int seed, same, differ = 0;
+	size_t i;
+
+	if (getenv("TESTDATA") == NULL)
+		return;
+	snprintf(dir, sizeof(dir), "%s/train", getenv("TESTDATA"));
+	CU_ASSERT_EQUAL_FATAL(synth_pool_load(dir, &pool), 0);
+	CU_ASSERT_TRUE(synth_pool_size(pool) >= 20);
+	for (seed = 1; seed <= 6; seed++) {
+		CU_ASSERT_EQUAL_FATAL(synth_figure_make(pool, (uint64_t)seed, &a), 0);
+		CU_ASSERT_EQUAL_FATAL(synth_figure_make(pool, (uint64_t)seed, &b), 0);
+		/* the same seed gives the same figure */
+		CU_ASSERT_EQUAL(a.img.width, b.img.width);
+		CU_ASSERT_EQUAL(a.img.height, b.img.height);
+		CU_ASSERT_EQUAL(a.nunits, b.nunits);
+		same = a.img.width == b.img.width && a.img.height == b.img.height &&
+		       memcmp(a.img.px, b.img.px,
+			      (size_t)a.img.width * a.img.height * 3) == 0;
+		CU_ASSERT_TRUE(same);
+		CU_ASSERT_TRUE(a.nunits >= 1 && a.nunits <= SYNTH_MAX_UNITS);
+		for (i = 0; i < a.nunits; i++) {
+			const struct panels_box *u = &a.units[i];
+
+			CU_ASSERT_TRUE(u->x >= 0 && u->y >= 0 && u->w > 0 && u->h > 0);
+			CU_ASSERT_TRUE(u->x + u->w <= a.img.width);
+			CU_ASSERT_TRUE(u->y + u->h <= a.img.height);
+		}
+		synth_figure_release(&b);
+		CU_ASSERT_EQUAL_FATAL(synth_figure_make(pool, (uint64_t)seed + 100,
+							&b), 0);
+		differ += a.img.width != b.img.width || a.nunits != b.nunits;
+		synth_figure_release(&a);
+		synth_figure_release(&b);
+	}
+	CU_ASSERT_TRUE(differ >= 3);
+	synth_pool_free(pool);
+	CU_ASSERT_EQUAL(synth_pool_load("/nonexistent", &pool), -ENOENT);
+}
+
+int
+main(void)
+{
+	CU_pSuite s;
+	unsigned nfail;
+
+	wn_log_init("test-panels", 0);
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 99;
+	s = CU_add_suite("panels", setup, teardown);
+	if (s == NULL ||
+	    !CU_add_test(s, "shipped model", test_model_builtin) ||
+	    !CU_add_test(s, "bad model files", test_model_bad) ||
+	    !CU_add_test(s, "model round trip", test_model_roundtrip) ||
+	    !CU_add_test(s, "grid on white", test_grid_white) ||
+	    !CU_add_test(s, "grid on black", test_grid_black) ||
+	    !CU_add_test(s, "reduced decode", test_scaled_coordinates) ||
+	    !CU_add_test(s, "blank, tiny, single", test_blank_tiny_single) ||
+	    !CU_add_test(s, "grey and invalid input", test_grey_and_invalid) ||
+	    !CU_add_test(s, "glyph features", test_glyph_features) ||
+	    !CU_add_test(s, "labels read", test_labels_read) ||
+	    !CU_add_test(s, "synthetic figures", test_synth)) {
+		CU_cleanup_registry();
+		return 99;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	nfail = CU_get_number_of_failures();
+	CU_cleanup_registry();
+	return nfail ? 1 : 0;
+}
