@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "crawl/europepmc.h"
 #include "crawl/pmc.h"
 #include "lib/db.h"
 #include "lib/log.h"
@@ -23,10 +24,13 @@ static const char usage_text[] =
 	"                        [--until DATE] [--max N] [--no-media] [--api-key K]\n"
 	"                        [--email E] [--eutils-base URL] [--s3-base URL]\n"
 	"       winnow-crawl pmc [-qv] [-d FILE] --ids FILE [--max N] [--no-media] ...\n"
+	"       winnow-crawl europepmc [-qv] [-d FILE] (--query Q | --ids FILE) [--max N]\n"
+	"                        [--no-media] [--europepmc-base URL] [--files-base URL]\n"
 	"\n"
 	"Crawl PubMed Central: search with E-utilities, then fetch each article's\n"
 	"newest version from the PMC cloud bucket (metadata, JATS XML, figures checked\n"
-	"against their MD5).  Prints the ids of new or changed documents.\n"
+	"against their MD5).  Prints the ids of new or changed documents.  The europepmc\n"
+	"source searches Europe PMC (cursorMark) and reads each article's fullTextXML.\n"
 	"\n"
 	"Options:\n"
 	"  -d, --db FILE          database (default $WINNOW_DB, else ./winnow.db)\n"
@@ -45,6 +49,8 @@ static const char usage_text[] =
 	"      --legacy-oa        use the OA Web Service and its tar.gz packages\n"
 	"      --oa-base URL      OA Web Service URL (oa.fcgi)\n"
 	"      --ftp-base URL     base serving the packages' ftp:// tree over https\n"
+	"      --europepmc-base URL  Europe PMC REST base URL\n"
+	"      --files-base URL   base of Europe PMC's article files (figures)\n"
 	"      --eutils-rate R    E-utilities requests per second (3, or 10 with a key)\n"
 	"      --connections N    bucket transfers at once (8)\n"
 	"      --retries N        tries per request (6)\n"
@@ -62,7 +68,7 @@ enum {
 	OPT_QUERY = 256, OPT_IDS, OPT_SINCE, OPT_UNTIL, OPT_RELDATE, OPT_MAX, OPT_NO_MEDIA,
 	OPT_API_KEY, OPT_EMAIL, OPT_EUTILS, OPT_S3, OPT_CDN, OPT_ERATE, OPT_CONNS,
 	OPT_RETRIES, OPT_MAX_ERRORS, OPT_BUSY, OPT_LINEBUF, OPT_BACKOFF, OPT_TEST_FILE,
-	OPT_LEGACY, OPT_OA, OPT_FTP,
+	OPT_LEGACY, OPT_OA, OPT_FTP, OPT_EPMC, OPT_FILES,
 };
 
 static int
@@ -77,8 +83,10 @@ valid_date(const char *s)
 	       m >= 1 && m <= 12 && d >= 1 && d <= 31 && strlen(s) == 10;
 }
 
+static const char *arg_epmc_base, *arg_files_base;
+
 static int
-run(const char *db_path, struct pmc_opts *o, int busy_ms, int argc, char *argv[])
+run(const char *db_path, struct pmc_opts *o, int source, int busy_ms, int argc, char *argv[])
 {
 	struct wn_db_opts dbo = { .create = 1, .busy_timeout_ms = busy_ms };
 	struct wn_db *db = NULL;
@@ -109,7 +117,10 @@ run(const char *db_path, struct pmc_opts *o, int busy_ms, int argc, char *argv[]
 		status = wn_exit_status(rc);
 		goto out;
 	}
-	rc = pmc_run(db, o, stdout, &st);
+	if (source == 1)
+		rc = epmc_run(db, o, arg_epmc_base, arg_files_base, stdout, &st);
+	else
+		rc = pmc_run(db, o, stdout, &st);
 	if (rc == -WN_EBUSY)
 		wn_error("database '%s' is locked: %s", db_path, wn_strerror(rc));
 	else if (rc == -WN_ENET || rc == -WN_EREMOTE || rc == -WN_EHTTP)
@@ -163,6 +174,8 @@ main(int argc, char *argv[])
 		{ "s3-base",      required_argument, NULL, OPT_S3 },
 		{ "cdn-base",     required_argument, NULL, OPT_CDN },
 		{ "legacy-oa",    no_argument,       NULL, OPT_LEGACY },
+		{ "europepmc-base", required_argument, NULL, OPT_EPMC },
+		{ "files-base",   required_argument, NULL, OPT_FILES },
 		{ "oa-base",      required_argument, NULL, OPT_OA },
 		{ "ftp-base",     required_argument, NULL, OPT_FTP },
 		{ "eutils-rate",  required_argument, NULL, OPT_ERATE },
@@ -181,7 +194,7 @@ main(int argc, char *argv[])
 	};
 	struct pmc_opts o = { .max_errors = -1 };
 	const char *db_path = wn_db_default_path();
-	int c, verbosity = 1, busy_ms = 0;
+	int c, verbosity = 1, busy_ms = 0, source;
 	int64_t v;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -235,6 +248,8 @@ main(int argc, char *argv[])
 		case OPT_CDN:
 		case OPT_OA:
 		case OPT_FTP:
+		case OPT_EPMC:
+		case OPT_FILES:
 			if (strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0 &&
 			    !(o.allow_file && strncmp(optarg, "file://", 7) == 0))
 				return wn_usage_error("'%s' is not an http or https URL", optarg);
@@ -246,6 +261,10 @@ main(int argc, char *argv[])
 				o.oa_base = optarg;
 			else if (c == OPT_FTP)
 				o.ftp_base = optarg;
+			else if (c == OPT_EPMC)
+				arg_epmc_base = optarg;
+			else if (c == OPT_FILES)
+				arg_files_base = optarg;
 			else
 				o.cdn_base = optarg;
 			break;
@@ -300,8 +319,14 @@ main(int argc, char *argv[])
 	}
 	if (optind >= argc)
 		return wn_usage_error("missing source (pmc)");
-	if (strcmp(argv[optind], "pmc") != 0)
+	if (strcmp(argv[optind], "pmc") == 0)
+		source = 0;
+	else if (strcmp(argv[optind], "europepmc") == 0)
+		source = 1;
+	else
 		return wn_usage_error("unknown source '%s'", argv[optind]);
+	if (source == 1 && o.legacy_oa)
+		return wn_usage_error("--legacy-oa is for the pmc source");
 	if (optind + 1 != argc)
 		return wn_usage_error("unexpected argument '%s'", argv[optind + 1]);
 	if ((o.query == NULL) == (o.ids_file == NULL))
@@ -311,5 +336,5 @@ main(int argc, char *argv[])
 	wn_log_init("winnow-crawl", verbosity);
 	if (o.line_buffered || isatty(STDOUT_FILENO))
 		setvbuf(stdout, NULL, _IOLBF, 0);
-	return wn_finish_stdout(run(db_path, &o, busy_ms, argc, argv));
+	return wn_finish_stdout(run(db_path, &o, source, busy_ms, argc, argv));
 }
