@@ -106,25 +106,6 @@ open_db(const struct opts *o, int create, int readonly, struct wn_db **ret)
 }
 
 static int
-query_count(struct wn_db *db, const char *sql, int64_t *ret)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL) != SQLITE_OK)
-		return wn_db_error(db);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*ret = sqlite3_column_int64(st, 0);
-		rc = 0;
-	} else {
-		rc = wn_db_error(db);
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
-static int
 cmd_stats(struct wn_db *db, const struct opts *o)
 {
 	json_t *root = json_object(), *tables = json_object(), *groups = json_object();
@@ -140,11 +121,11 @@ cmd_stats(struct wn_db *db, const struct opts *o)
 	json_object_set(root, "tables", tables);
 	for (size_t i = 0; i < sizeof(stat_tables) / sizeof(*stat_tables); i++) {
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", stat_tables[i]);
-		if ((rc = query_count(db, sql, &n)) < 0)
+		if ((rc = wn_db_query_int64(db, sql, &n)) < 0)
 			goto out;
 		json_object_set_new(tables, stat_tables[i], json_integer(n));
 	}
-	if ((rc = query_count(db, "SELECT count(*) FROM curated_pairs", &n)) < 0)
+	if ((rc = wn_db_query_int64(db, "SELECT count(*) FROM curated_pairs", &n)) < 0)
 		goto out;
 	json_object_set_new(root, "curated_pairs", json_integer(n));
 	for (size_t i = 0; i < sizeof(stat_groups) / sizeof(*stat_groups); i++) {
@@ -271,7 +252,7 @@ run(const struct opts *o)
 		int64_t busy = 0;
 
 		/* the pragma reports a blocked checkpoint in its first column */
-		if ((rc = query_count(db, "PRAGMA wal_checkpoint(TRUNCATE)", &busy)) == 0 && busy)
+		if ((rc = wn_db_query_int64(db, "PRAGMA wal_checkpoint(TRUNCATE)", &busy)) == 0 && busy)
 			rc = -WN_EBUSY;
 		if (rc < 0) {
 			wn_error("checkpoint of '%s' failed: %s", o->db_path, wn_strerror(rc));

@@ -121,8 +121,8 @@ wn_db_now(char *buf, int size)
 	strftime(buf, (size_t)size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static int
-pragma_int(struct wn_db *db, const char *sql, int *ret)
+int
+wn_db_query_int64(struct wn_db *db, const char *sql, int64_t *ret_val)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -130,13 +130,24 @@ pragma_int(struct wn_db *db, const char *sql, int *ret)
 	if (sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL) != SQLITE_OK)
 		return wn_db_error(db);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*ret = sqlite3_column_int(st, 0);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+		*ret_val = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 		rc = 0;
 	} else {
 		rc = wn_db_error(db);
 	}
 	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+pragma_int(struct wn_db *db, const char *sql, int *ret)
+{
+	int64_t v;
+	int rc = wn_db_query_int64(db, sql, &v);
+
+	if (rc == 0)
+		*ret = (int)v;
 	return rc;
 }
 

@@ -59,6 +59,9 @@ int wn_db_exec(struct wn_db *db, const char *sql)
 /* Persistent prepare; the caller finalizes. */
 int wn_db_prepare(struct wn_db *db, const char *sql, sqlite3_stmt **ret_st)
 	__attribute__((warn_unused_result));
+/* First column of the first row of a constant query (0 when there is no row). */
+int wn_db_query_int64(struct wn_db *db, const char *sql, int64_t *ret_val)
+	__attribute__((warn_unused_result));
 /* sqlite3_step for a statement that returns no row; resets it. */
 int wn_db_step_done(struct wn_db *db, sqlite3_stmt *st)
 	__attribute__((warn_unused_result));

@@ -123,21 +123,6 @@ out:
 	return rc;
 }
 
-static int
-count(struct wn_db *db, const char *sql, int64_t *ret)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL) != SQLITE_OK)
-		return wn_db_error(db);
-	rc = sqlite3_step(st);
-	*ret = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : wn_db_error(db);
-	sqlite3_finalize(st);
-	return rc;
-}
-
 /* A two-column table from a "SELECT key, count" query. */
 static int
 group_table(FILE *f, struct wn_db *db, const char *title, const char *sql)
@@ -470,11 +455,11 @@ write_index(struct report *r, int npages)
 		char sql[96];
 
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", tables[i]);
-		if ((rc = count(r->db, sql, &n)) < 0)
+		if ((rc = wn_db_query_int64(r->db, sql, &n)) < 0)
 			goto out;
 		fprintf(f, "<tr><td>%s</td><td>%lld</td></tr>\n", tables[i], (long long)n);
 	}
-	if ((rc = count(r->db, "SELECT count(*) FROM curated_pairs", &n)) < 0)
+	if ((rc = wn_db_query_int64(r->db, "SELECT count(*) FROM curated_pairs", &n)) < 0)
 		goto out;
 	fprintf(f, "<tr><th>curated pairs</th><th>%lld</th></tr>\n</table>\n", (long long)n);
 	if ((rc = group_table(f, r->db, "Pairs dropped, by reason",
@@ -517,7 +502,7 @@ run(const struct opts *o)
 		wn_db_close(r.db);
 		return EX_CANTCREAT;
 	}
-	if ((rc = count(r.db, "SELECT count(*) FROM figures", &nfig)) < 0)
+	if ((rc = wn_db_query_int64(r.db, "SELECT count(*) FROM figures", &nfig)) < 0)
 		goto out;
 	if (o->limit > 0 && nfig > o->limit)
 		nfig = o->limit;
