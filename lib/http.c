@@ -652,6 +652,10 @@ wn_http_next(struct wn_http *h, struct wn_http_req **ret_req)
 				on_done(h, m->easy_handle, m->data.result);
 		if (h->done_head != NULL)
 			continue;
+		/* retries queued just now: start them or wait exactly until they are due */
+		wait = start_ready(h, wn_now());
+		if (h->done_head != NULL)
+			continue;
 		if (wait > 1.0)
 			wait = 1.0;
 		mc = curl_multi_poll(h->multi, NULL, 0, (int)(wait * 1000) + 1, NULL);
