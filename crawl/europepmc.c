@@ -142,6 +142,8 @@ add_doc(struct ecrawl *cr, const char *pmcid, const char *license)
 {
 	struct edoc *d;
 
+	if (!pmc_in_shard(cr->o, pmcid))
+		return 0;
 	for (d = cr->docs; d != NULL; d = d->next)
 		if (strcmp(d->pmcid, pmcid) == 0)
 			return 0;

@@ -54,6 +54,7 @@ static const char usage_text[] =
 	"      --eutils-rate R    E-utilities requests per second (3, or 10 with a key)\n"
 	"      --connections N    bucket transfers at once (8)\n"
 	"      --retries N        tries per request (6)\n"
+	"      --shard K/N        only the articles of shard K of N (by PMCID)\n"
 	"      --max-errors N     rejected records tolerated before exit status 1\n"
 	"      --busy-timeout MS  wait this long for a locked database (10000)\n"
 	"      --line-buffered    flush standard output after every id\n"
@@ -68,7 +69,7 @@ enum {
 	OPT_QUERY = 256, OPT_IDS, OPT_SINCE, OPT_UNTIL, OPT_RELDATE, OPT_MAX, OPT_NO_MEDIA,
 	OPT_API_KEY, OPT_EMAIL, OPT_EUTILS, OPT_S3, OPT_CDN, OPT_ERATE, OPT_CONNS,
 	OPT_RETRIES, OPT_MAX_ERRORS, OPT_BUSY, OPT_LINEBUF, OPT_BACKOFF, OPT_TEST_FILE,
-	OPT_LEGACY, OPT_OA, OPT_FTP, OPT_EPMC, OPT_FILES,
+	OPT_LEGACY, OPT_OA, OPT_FTP, OPT_EPMC, OPT_FILES, OPT_SHARD,
 };
 
 static int
@@ -182,6 +183,7 @@ main(int argc, char *argv[])
 		{ "connections",  required_argument, NULL, OPT_CONNS },
 		{ "retries",      required_argument, NULL, OPT_RETRIES },
 		{ "max-errors",   required_argument, NULL, OPT_MAX_ERRORS },
+		{ "shard",        required_argument, NULL, OPT_SHARD },
 		{ "busy-timeout", required_argument, NULL, OPT_BUSY },
 		{ "line-buffered", no_argument,      NULL, OPT_LINEBUF },
 		{ "backoff",      required_argument, NULL, OPT_BACKOFF },
@@ -286,6 +288,10 @@ main(int argc, char *argv[])
 		case OPT_MAX_ERRORS:
 			if (wn_parse_i64(optarg, 0, INT64_MAX, &o.max_errors) < 0)
 				return wn_usage_error("invalid --max-errors '%s'", optarg);
+			break;
+		case OPT_SHARD:
+			if (wn_parse_shard(optarg, &o.shard_k, &o.shard_n) < 0)
+				return wn_usage_error("invalid --shard '%s' (K/N, 0 <= K < N)", optarg);
 			break;
 		case OPT_BUSY:
 			if (wn_parse_i64(optarg, 0, 3600000, &v) < 0)

@@ -1574,11 +1574,21 @@ fetch_sync(struct crawl *cr, const char *url, int pool, struct wn_http_req **ret
 	return 0;
 }
 
+int
+pmc_in_shard(const struct pmc_opts *o, const char *pmcid)
+{
+	if (o->shard_n <= 1)
+		return 1;
+	return wn_hash64(pmcid, strlen(pmcid)) % (uint64_t)o->shard_n == (uint64_t)o->shard_k;
+}
+
 static int
 add_id(struct crawl *cr, const char *id)
 {
 	char **n;
 
+	if (!pmc_in_shard(cr->o, id))
+		return 0;
 	if (cr->nids >= MAX_IDS)
 		return -WN_ETOOBIG;
 	if ((cr->nids & (cr->nids - 1)) == 0 || cr->nids == 0) {

@@ -40,6 +40,7 @@ struct pmc_opts {
 	int allow_file;			/* test only: file:// bases */
 	int64_t max_errors;		/* rejected records tolerated; <0 = any */
 	int line_buffered;
+	int shard_k, shard_n;		/* keep ids whose wn_hash64(PMCID) % n == k */
 };
 
 struct pmc_stats {
@@ -58,6 +59,9 @@ struct pmc_stats {
 int pmc_run(struct wn_db *db, const struct pmc_opts *o, FILE *out,
 	    struct pmc_stats *ret_stats)
 	__attribute__((warn_unused_result));
+
+/* Is this PMCID ("PMC123") in the shard of o (always, without --shard)? */
+int pmc_in_shard(const struct pmc_opts *o, const char *pmcid);
 
 /* "s3://bucket/KEY?md5=HEX" -> KEY and HEX (either may be NULL on return). */
 int pmc_parse_s3_url(const char *url, char **ret_key, char ret_md5[33]);

@@ -90,6 +90,17 @@ expect 0 winnow-crawl pmc -d "$T/nm.db" --query 'elife[journal]' --since 2000-01
 	fail "figures still pending"
 ok "--no-media, then the images"
 
+# shards: every article in exactly one of them
+: >"$T/shards"
+for k in 0 1 2; do
+	expect 0 winnow-crawl pmc -q -d "$T/s$k.db" --no-media --shard "$k/3" --query "$Q" $B
+	sqlite3 "$T/s$k.db" "SELECT source_id FROM documents" >>"$T/shards"
+done
+[ "$(sort "$T/shards" | uniq | wc -l)" -eq 10 ] && [ "$(wc -l <"$T/shards")" -eq 10 ] ||
+	fail "shards do not partition the articles"
+expect 64 winnow-crawl pmc --query "$Q" --shard 3/3
+ok "--shard K/N partitions the articles"
+
 # the reader of stdout leaves early: no error
 ( winnow-crawl pmc -d "$T/pipe.db" --query "$Q" $B 2>"$T/err"; echo $? >"$T/rc" ) | head -n1 >/dev/null
 [ "$(cat "$T/rc")" -eq 0 ] || fail "EPIPE: exit $(cat "$T/rc")"
