@@ -100,6 +100,7 @@ struct crawl {
 	int active;
 	int fatal;		/* negative: stop */
 	int requeued;		/* the request being handled went back to the engine */
+	struct wn_progress prog;	/* articles done, on a terminal only */
 	struct art *arts;
 };
 
@@ -340,6 +341,7 @@ art_maybe_finish(struct art *a)
 		}
 	}
 	cr->active--;
+	wn_progress_add(&cr->prog, 1);
 	art_free(a);
 }
 
@@ -2031,6 +2033,7 @@ pmc_run(struct wn_db *db, const struct pmc_opts *o, FILE *out, struct pmc_stats 
 	if ((rc = dedupe_ids(&cr)) < 0)
 		goto out;
 	wn_info("%zu articles to visit", cr.nids);
+	wn_progress_begin(&cr.prog, "articles", (int64_t)cr.nids);
 
 	for (;;) {
 		while (cr.fatal == 0 && cr.active < in_flight && cr.next_id < cr.nids)
@@ -2058,6 +2061,7 @@ pmc_run(struct wn_db *db, const struct pmc_opts *o, FILE *out, struct pmc_stats 
 			art_maybe_finish(a);
 		}
 	}
+	wn_progress_end(&cr.prog);
 	rc = cr.fatal;
 	if (rc == 0 && o->ids_file == NULL && o->query != NULL && cr.st.transient == 0 &&
 	    o->since == NULL && o->until == NULL && o->reldate == 0 && o->max == 0)
