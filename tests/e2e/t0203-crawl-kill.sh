@@ -21,8 +21,14 @@ for seed in 11 22 33 44; do
 		sleep "$delay"
 		kill -9 "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
-		sqlite3 "$db" "PRAGMA quick_check" 2>/dev/null | grep -qx ok ||
-			[ ! -s "$db" ] || fail "seed $seed: database damaged after kill -9"
+		if [ -s "$db" ]; then
+			sqlite3 "$db" "PRAGMA quick_check" 2>/dev/null | grep -qx ok ||
+				fail "seed $seed: database damaged after kill -9"
+			if command -v winnow-db >/dev/null 2>&1; then
+				winnow-db -q -d "$db" check >/dev/null 2>&1 ||
+					fail "seed $seed: winnow-db check fails after kill -9"
+			fi
+		fi
 	done
 	expect 0 winnow-crawl pmc -q -d "$db" --query "$Q" $B
 	"$DUMP" "$db" >"$T/k$seed.dump"
