@@ -18,6 +18,7 @@
 #include "crawl/jats.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "lib/banned.h"
 
 #define XLINK_NS	"http://www.w3.org/1999/xlink"
 #define MAX_DEPTH	256
