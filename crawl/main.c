@@ -86,6 +86,29 @@ valid_date(const char *s)
 
 static const char *arg_epmc_base, *arg_files_base;
 
+/*
+ * getopt_long takes any unambiguous abbreviation ("--api K", "--api-k=K"); the
+ * run record masks only the full option, so spell abbreviations out first.
+ */
+static char **
+canonical_args(int argc, char *argv[])
+{
+	char **v = calloc((size_t)argc + 1, sizeof(*v));
+	int i;
+
+	if (v == NULL)
+		return NULL;
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i], *eq = strchr(a, '=');
+		size_t n = eq != NULL ? (size_t)(eq - a) : strlen(a);
+
+		v[i] = argv[i];
+		if (n >= 4 && n < strlen("--api-key") && strncmp(a, "--api-key", n) == 0)
+			v[i] = eq != NULL ? "--api-key=***" : "--api-key";
+	}
+	return v;
+}
+
 static int
 run(const char *db_path, struct pmc_opts *o, int source, int busy_ms, int argc, char *argv[])
 {
@@ -113,7 +136,13 @@ run(const char *db_path, struct pmc_opts *o, int source, int busy_ms, int argc, 
 		return EX_CANTCREAT;
 	}
 	wn_store_clean_tmp(db->store);
-	if ((rc = wn_db_run_begin(db, "winnow-crawl", argc, argv)) < 0) {
+	{
+		char **cargv = canonical_args(argc, argv);
+
+		rc = cargv != NULL ? wn_db_run_begin(db, "winnow-crawl", argc, cargv) : -ENOMEM;
+		free(cargv);
+	}
+	if (rc < 0) {
 		wn_error("cannot record the run in '%s': %s", db_path, wn_strerror(rc));
 		status = wn_exit_status(rc);
 		goto out;

@@ -70,12 +70,15 @@ expect 0 winnow-crawl pmc -q --query "$Q" --since 2000-01-01 $B
 ok "unchanged versions answered 304"
 
 # --ids from stdin, with a bad line; an API key that must never be stored
+echo PMC3166277 >"$T/ids1"
 printf 'PMC3166277\n3460867\nbogus\n' | expect_in 0 winnow-crawl pmc -d "$T/ids.db" --ids - \
 	--api-key SECRETKEY123 $B
 [ "$(wc -l <"$T/out")" -eq 2 ] || fail "--ids: expected 2 documents"
 grep -q "stdin:3: not a PMC id" "$T/err" || fail "--ids: no warning for the bad line"
 grep -q SECRETKEY123 "$T/err" && fail "api key printed"
 sqlite3 "$T/ids.db" .dump | grep -q SECRETKEY123 && fail "api key stored"
+expect 0 winnow-crawl pmc -q -d "$T/ids.db" --ids "$T/ids1" --api OTHERSECRET99 $B </dev/null
+sqlite3 "$T/ids.db" .dump | grep -q OTHERSECRET99 && fail "abbreviated --api stored"
 ok "--ids and a secret key"
 
 # --no-media, then the images
