@@ -746,6 +746,21 @@ update_changed_doc(struct art *a)
 	if (rc == 0 && sqlite3_changes(cr->db->sql) > 0)
 		a->changed = 1;
 	sqlite3_finalize(st);
+	st = NULL;
+	/* figures not fetched yet of a document now retracted, or no longer
+	   reusable, are not fetched at all */
+	if (rc == 0 && a->changed && (a->retracted || a->license_other)) {
+		rc = wn_db_prepare(cr->db, "UPDATE figures SET status = 'dropped', reason = ?2"
+				   " WHERE document_id = ?1 AND status IN ('pending', 'failed')",
+				   &st);
+		if (rc == 0) {
+			sqlite3_bind_int64(st, 1, a->doc_id);
+			sqlite3_bind_text(st, 2, a->retracted ? "retracted" : "license", -1,
+					  SQLITE_STATIC);
+			rc = wn_db_step_done(cr->db, st);
+			sqlite3_finalize(st);
+		}
+	}
 	if (rc < 0)
 		fatal(cr, rc, "update");
 }

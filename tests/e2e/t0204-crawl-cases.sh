@@ -40,6 +40,17 @@ crawl 0 "$T/rt.db" --query "$Q" --since 2000-01-01
 [ "$(q "$T/rt.db" "SELECT is_retracted FROM documents WHERE source_id = 'PMC3460867.1'")" -eq 1 ] ||
 	fail "retraction not recorded"
 ok "retraction recorded"
+# retracted before its images were fetched: they are not fetched at all
+start_mirror --data "$TESTDATA/sample"
+crawl 0 "$T/rt2.db" --query "$Q" --no-media
+start_mirror --data "$TESTDATA/sample" --scenario retracted
+crawl 0 "$T/rt2.db" --query "$Q" --since 2000-01-01
+[ "$(q "$T/rt2.db" "SELECT group_concat(DISTINCT f.status || '/' || f.reason) FROM figures f
+     JOIN documents d ON d.id = f.document_id WHERE d.source_id = 'PMC3460867.1'")" = dropped/retracted ] ||
+	fail "figures of a newly retracted document still wanted"
+[ "$(q "$T/rt2.db" "SELECT count(*) FROM figures WHERE status = 'ok'")" -eq 40 ] ||
+	fail "the other documents' images were not fetched"
+ok "no image fetched for a retracted document"
 
 # malformed XML: a failed ledger row naming the problem, the rest complete
 start_mirror --data "$TESTDATA/sample" --scenario malformed-xml
