@@ -260,10 +260,14 @@ load_regions(struct run *r)
 			break;
 		if (s->it[k].hash_id != id)
 			continue;
+		struct dedup_region_info info = { 0 };
+
 		if (dedup_region_unpack(sqlite3_column_blob(st, 1),
 					(size_t)sqlite3_column_bytes(st, 1),
-					s->region + k * DEDUP_REGION_FLOATS) == 0)
+					s->region + k * DEDUP_REGION_FLOATS, &info) == 0) {
 			s->it[k].flags |= DEDUP_HAS_REGION;
+			dedup_set_content_pdq(s, k, &info);
+		}
 	}
 	rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : wn_db_error(r->db);
 	sqlite3_finalize(st);
@@ -456,8 +460,10 @@ mark_item(struct run *r, size_t k, int checked, const char *now)
 		blob = malloc(DEDUP_REGION_PACKED);
 		if (blob == NULL)
 			return -ENOMEM;
-		dedup_region_pack(r->s.region + k * DEDUP_REGION_FLOATS,
-				  blob);
+		struct dedup_region_info info = { .cquality = it->cquality };
+
+		memcpy(info.cpdq, r->s.cpdq + k * 256, 256);
+		dedup_region_pack(r->s.region + k * DEDUP_REGION_FLOATS, &info, blob);
 		sqlite3_bind_blob(st, 2, blob, (int)DEDUP_REGION_PACKED, SQLITE_TRANSIENT);
 		sqlite3_bind_int(st, 3, it->content_w);
 		sqlite3_bind_int(st, 4, it->content_h);

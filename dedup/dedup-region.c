@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dedup/dedup-region.h"
+#include "dedup/pdq.h"
 #include "lib/img.h"
 #include "lib/log.h"
 #include "lib/banned.h"
@@ -191,6 +192,18 @@ dedup_region_from_grey(const unsigned char *px, int w, int h, float *ret_v,
 					 ret_v + (size_t)n * DEDUP_REGION_DIM);
 				n++;
 			}
+	}
+	/* PDQ of the content without its borders: a padded copy hashes like the
+	   original */
+	{
+		struct pdq_result pr;
+
+		if (pdq_hash_pixels(px + (size_t)y0 * w + x0, x1 - x0, y1 - y0, 1, (size_t)w,
+				    &pr) == 0) {
+			info.cquality = pr.quality;
+			for (int d = 0; d < 8; d++)
+				pdq_to_bytes(&pr.dihedral[d], info.cpdq[d]);
+		}
 	}
 	/* the thumbnail: 64 x 64 area means of the content */
 	{
@@ -552,7 +565,7 @@ dedup_region_compare(const float *a, const float *b, float refine_from, float *r
 }
 
 void
-dedup_region_pack(const float *v, unsigned char *out)
+dedup_region_pack(const float *v, const struct dedup_region_info *info, unsigned char *out)
 {
 	for (int w = 0; w < DEDUP_REGION_WINDOWS; w++) {
 		const float *r = v + (size_t)w * DEDUP_REGION_DIM;
@@ -577,10 +590,13 @@ dedup_region_pack(const float *v, unsigned char *out)
 
 		*out++ = (unsigned char)(q < 0 ? 0 : q > 255 ? 255 : q);
 	}
+	*out++ = (unsigned char)info->cquality;
+	memcpy(out, info->cpdq, 256);
 }
 
 int
-dedup_region_unpack(const unsigned char *in, size_t len, float *ret_v)
+dedup_region_unpack(const unsigned char *in, size_t len, float *ret_v,
+		    struct dedup_region_info *ret_info)
 {
 	if (len != DEDUP_REGION_PACKED)
 		return -WN_EFORMAT;
@@ -610,5 +626,8 @@ dedup_region_unpack(const unsigned char *in, size_t len, float *ret_v)
 	ret_v += (size_t)DEDUP_REGION_WINDOWS * DEDUP_REGION_DIM;
 	for (int k = 0; k < DEDUP_REGION_FINE * DEDUP_REGION_FINE; k++)
 		ret_v[k] = in[k];
+	in += DEDUP_REGION_FINE * DEDUP_REGION_FINE;
+	ret_info->cquality = in[0] <= 100 ? in[0] : 0;
+	memcpy(ret_info->cpdq, in + 1, 256);
 	return 0;
 }

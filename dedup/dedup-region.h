@@ -34,6 +34,8 @@ struct dedup_region_info {
 	int content_w;		/* after trimming uniform borders, in stored pixels */
 	int content_h;
 	int flat;		/* the content has no structure: no descriptor */
+	int cquality;		/* PDQ quality of the content without borders */
+	unsigned char cpdq[8][32];	/* its 8 dihedral PDQ hashes (bytes of the hex) */
 };
 
 /*
@@ -55,11 +57,14 @@ int dedup_region_from_grey(const unsigned char *px, int w, int h, float *ret_v,
 	__attribute__((warn_unused_result));
 
 /* Storage form: per window a little-endian float32 scale and 256 int8 values,
-   then the thumbnail as 4096 bytes. */
+   then the thumbnail as 4096 bytes, then the content PDQ (1 quality byte and the
+   8 dihedral hashes). */
 #define DEDUP_REGION_PACKED	((size_t)DEDUP_REGION_WINDOWS * (4 + DEDUP_REGION_DIM) + \
-				 DEDUP_REGION_FINE * DEDUP_REGION_FINE)
-void dedup_region_pack(const float *v, unsigned char *out);
-int dedup_region_unpack(const unsigned char *in, size_t len, float *ret_v)
+				 DEDUP_REGION_FINE * DEDUP_REGION_FINE + 1 + 256)
+void dedup_region_pack(const float *v, const struct dedup_region_info *info,
+		       unsigned char *out);
+int dedup_region_unpack(const unsigned char *in, size_t len, float *ret_v,
+			struct dedup_region_info *ret_info)
 	__attribute__((warn_unused_result));
 
 /* The descriptor of the whole content under dihedral transform t (1..7, the PDQ

@@ -75,6 +75,7 @@ dedup_set_release(struct dedup_set *s)
 	free(s->it);
 	free(s->pdq);
 	free(s->dih);
+	free(s->cpdq);
 	free(s->region);
 	free(s->emb);
 	free(s->edges);
@@ -103,11 +104,16 @@ dedup_set_add(struct dedup_set *s)
 		if (dih == NULL)
 			return -ENOMEM;
 		s->dih = dih;
+		dih = realloc(s->cpdq, cap * 256);
+		if (dih == NULL)
+			return -ENOMEM;
+		s->cpdq = dih;
 		s->cap = cap;
 	}
 	memset(&s->it[s->n], 0, sizeof(s->it[0]));
 	memset(s->pdq + s->n * 32, 0, 32);
 	memset(s->dih + s->n * 256, 0, 256);
+	memset(s->cpdq + s->n * 256, 0, 256);
 	return (int64_t)s->n++;
 }
 
@@ -294,6 +300,7 @@ region_worker(void *arg)
 		it->content_h = info.content_h;
 		if (!info.flat)
 			it->flags |= DEDUP_HAS_REGION;
+		dedup_set_content_pdq(s, k, &info);
 	}
 	return NULL;
 }
@@ -327,6 +334,15 @@ dedup_set_regions(struct dedup_set *s, int threads, const uint8_t *need,
 		pthread_join(tid[t], NULL);
 	*ret_failed = atomic_load(&w.failed);
 	return w.err;
+}
+
+void
+dedup_set_content_pdq(struct dedup_set *s, size_t k, const struct dedup_region_info *info)
+{
+	s->it[k].cquality = info->cquality;
+	memcpy(s->cpdq + k * 256, info->cpdq, 256);
+	if (info->cquality > 0)
+		s->it[k].flags |= DEDUP_HAS_CPDQ;
 }
 
 /* ---------------------------------------------------------------- candidates */
@@ -404,6 +420,12 @@ pdq_usable(const struct dedup_set *s, size_t i)
 	return (s->it[i].flags & DEDUP_HAS_PDQ) && s->it[i].quality >= s->p.min_quality;
 }
 
+static int
+cpdq_usable(const struct dedup_set *s, size_t i)
+{
+	return (s->it[i].flags & DEDUP_HAS_CPDQ) && s->it[i].cquality >= s->p.min_quality;
+}
+
 struct join_ctx {
 	struct dedup_set *s;
 	const uint32_t *map;
@@ -417,7 +439,7 @@ join_edge(void *vctx, uint32_t a, uint32_t b, int dist)
 	uint32_t x = c->map[a], y = c->map[b];
 
 	(void)dist;
-	if (c->query && !c->query[x] && !c->query[y])
+	if (x == y || (c->query && !c->query[x] && !c->query[y]))
 		return 0;
 	return dedup_set_add_edge(c->s, x, y);
 }
@@ -434,18 +456,27 @@ mih_edges(struct dedup_set *s, const uint8_t *query)
 	struct dedup_mih m = { 0 };
 	struct dedup_hits hits = { 0 };
 	uint8_t *codes = NULL, qc[32];
-	uint32_t *map = NULL, nc = 0, nq = 0;
+	uint32_t *map = NULL, nc = 0, nq = 0, first_content = 0;
 	int rc = -ENOMEM, variant_radius;
 	double t0;
 
-	codes = malloc(s->n * 32 + 1);
-	map = malloc((s->n + 1) * sizeof(*map));
+	codes = malloc(2 * s->n * 32 + 1);
+	map = malloc((2 * s->n + 1) * sizeof(*map));
 	if (codes == NULL || map == NULL)
 		goto out;
+	/* the plain codes, then the codes of the contents without borders */
 	for (size_t i = 0; i < s->n; i++) {
 		if (!pdq_usable(s, i))
 			continue;
 		memcpy(codes + (size_t)nc * 32, s->pdq + i * 32, 32);
+		map[nc++] = (uint32_t)i;
+		nq += query == NULL || query[i];
+	}
+	first_content = nc;
+	for (size_t i = 0; i < s->n; i++) {
+		if (!cpdq_usable(s, i))
+			continue;
+		memcpy(codes + (size_t)nc * 32, s->cpdq + i * 256, 32);
 		map[nc++] = (uint32_t)i;
 		nq += query == NULL || query[i];
 	}
@@ -467,8 +498,7 @@ mih_edges(struct dedup_set *s, const uint8_t *query)
 			if (query && !query[map[c]])
 				continue;
 			hits.n = 0;
-			rc = dedup_mih_query(&m, s->pdq + (size_t)map[c] * 32, s->p.pdq_cand,
-					     &hits);
+			rc = dedup_mih_query(&m, codes + (size_t)c * 32, s->p.pdq_cand, &hits);
 			if (rc < 0)
 				goto out;
 			for (size_t h = 0; h < hits.n; h++) {
@@ -481,12 +511,15 @@ mih_edges(struct dedup_set *s, const uint8_t *query)
 	variant_radius = s->p.pdq_dup < DEDUP_MIH_TABLES ? s->p.pdq_dup : s->p.pdq_cand;
 	for (uint32_t c = 0; c < nc; c++) {
 		uint32_t i = map[c];
-		int nv = (s->it[i].flags & DEDUP_HAS_DIH) ? 8 : 1;
+		/* codes past the plain ones are contents: their variants are in cpdq */
+		int content = c >= first_content, nv;
 
 		if (query && !query[i])
 			continue;
+		nv = content ? 8 : (s->it[i].flags & DEDUP_HAS_DIH) ? 8 : 1;
 		for (int v = 0; v < nv; v++) {
-			const uint8_t *q = v == 0 ? s->pdq + (size_t)i * 32
+			const uint8_t *q = content ? s->cpdq + (size_t)i * 256 + v * 32 :
+					   v == 0 ? s->pdq + (size_t)i * 32
 						  : s->dih + (size_t)i * 256 + v * 32;
 
 			for (int inv = v == 0; inv < 2; inv++) {
@@ -691,6 +724,22 @@ ham64(uint64_t a, uint64_t b)
 	return __builtin_popcountll(a ^ b);
 }
 
+/* Keep the smaller of the distance between a and b and to b's complement. */
+static void
+pdq_consider(const uint8_t *a, const uint8_t *b, int dihedral, int *best, int *method)
+{
+	int d = dedup_hamming256(a, b);
+
+	if (d < *best) {
+		*best = d;
+		*method = dihedral ? DEDUP_M_PDQ_DIHEDRAL : DEDUP_M_PDQ;
+	}
+	if (256 - d < *best) {
+		*best = 256 - d;
+		*method = dihedral ? DEDUP_M_PDQ_DIHEDRAL : DEDUP_M_PDQ_INVERTED;
+	}
+}
+
 void
 dedup_set_features(struct dedup_set *s, uint32_t a, uint32_t b, struct dedup_features *f)
 {
@@ -700,34 +749,45 @@ dedup_set_features(struct dedup_set *s, uint32_t a, uint32_t b, struct dedup_fea
 				      .emb = -2 };
 	f->same_sha = (x->flags & y->flags & DEDUP_HAS_SHA) && memcmp(x->sha, y->sha, 32) == 0;
 	f->same_pix = (x->flags & y->flags & DEDUP_HAS_PIX) && memcmp(x->pix, y->pix, 32) == 0;
-	if (pdq_usable(s, a) && pdq_usable(s, b)) {
-		const uint8_t *pa = s->pdq + (size_t)a * 32, *pb = s->pdq + (size_t)b * 32;
-		int d = dedup_hamming256(pa, pb), best = d, method = DEDUP_M_PDQ;
+	{
+		int best = 257, method = DEDUP_M_PDQ, plain;
 
-		if (256 - d < best) {
-			best = 256 - d;
-			method = DEDUP_M_PDQ_INVERTED;
-		}
-		for (int v = 1; v < 8; v++) {
-			int dv = 257, dd;
+		if (pdq_usable(s, a) && pdq_usable(s, b)) {
+			const uint8_t *pa = s->pdq + (size_t)a * 32, *pb = s->pdq + (size_t)b * 32;
 
-			if (x->flags & DEDUP_HAS_DIH) {
-				dd = dedup_hamming256(s->dih + (size_t)a * 256 + v * 32, pb);
-				dv = dd < dv ? dd : dv;
-				dv = 256 - dd < dv ? 256 - dd : dv;
-			}
-			if (y->flags & DEDUP_HAS_DIH) {
-				dd = dedup_hamming256(s->dih + (size_t)b * 256 + v * 32, pa);
-				dv = dd < dv ? dd : dv;
-				dv = 256 - dd < dv ? 256 - dd : dv;
-			}
-			if (dv < best) {
-				best = dv;
-				method = DEDUP_M_PDQ_DIHEDRAL;
+			pdq_consider(pa, pb, 0, &best, &method);
+			for (int v = 1; v < 8; v++) {
+				if (x->flags & DEDUP_HAS_DIH)
+					pdq_consider(s->dih + (size_t)a * 256 + v * 32, pb, 1,
+						     &best, &method);
+				if (y->flags & DEDUP_HAS_DIH)
+					pdq_consider(s->dih + (size_t)b * 256 + v * 32, pa, 1,
+						     &best, &method);
 			}
 		}
-		f->pdq = best;
-		f->pdq_method = method;
+		plain = best;
+		/* the contents without borders, against each other and the plain codes */
+		for (int dir = 0; dir < 2; dir++) {
+			uint32_t u = dir ? b : a, w = dir ? a : b;
+
+			if (!cpdq_usable(s, u))
+				continue;
+			for (int v = 0; v < 8; v++) {
+				const uint8_t *cu = s->cpdq + (size_t)u * 256 + v * 32;
+
+				if (pdq_usable(s, w))
+					pdq_consider(cu, s->pdq + (size_t)w * 32, v > 0, &best,
+						     &method);
+				if (cpdq_usable(s, w) && (dir == 0 || v > 0))
+					pdq_consider(cu, s->cpdq + (size_t)w * 256, v > 0, &best,
+						     &method);
+			}
+		}
+		if (best <= 256) {
+			f->pdq = best;
+			f->pdq_method = method;
+			f->pdq_content = best < plain;
+		}
 	}
 	if ((x->flags & y->flags & DEDUP_HAS_PHASH) && (x->flags & y->flags & DEDUP_HAS_DHASH)) {
 		f->phash = ham64(x->phash, y->phash);
@@ -777,7 +837,8 @@ dedup_set_match(void *ctx, uint32_t a, uint32_t b, int *ret_method, double *ret_
 	}
 	if (f.pdq >= 0 && f.pdq <= p->pdq_cand) {
 		/* a candidate: another signal must agree, in the same orientation */
-		if (f.pdq_method != DEDUP_M_PDQ_DIHEDRAL && f.phash >= 0 &&
+		/* pHash and dHash are of the whole image, borders included */
+		if (f.pdq_method != DEDUP_M_PDQ_DIHEDRAL && !f.pdq_content && f.phash >= 0 &&
 		    f.phash <= p->phash_confirm && f.dhash <= p->dhash_confirm) {
 			*ret_method = DEDUP_M_PHASH_CONFIRMED;
 			*ret_dist = f.pdq;

@@ -38,6 +38,7 @@ enum {
 	DEDUP_HAS_DHASH = 1 << 5,
 	DEDUP_HAS_REGION = 1 << 6,
 	DEDUP_HAS_EMB = 1 << 7,
+	DEDUP_HAS_CPDQ = 1 << 8,	/* PDQ of the content without borders */
 };
 
 struct dedup_item {
@@ -49,6 +50,7 @@ struct dedup_item {
 	int width, height;	/* stored size, 0 if unknown */
 	int content_w, content_h;	/* without uniform borders, 0 if unknown */
 	int quality;		/* PDQ quality */
+	int cquality;		/* PDQ quality of the content without borders */
 	unsigned flags;
 	uint8_t sha[32];
 	uint8_t pix[32];
@@ -82,6 +84,7 @@ struct dedup_set {
 	size_t n, cap;
 	uint8_t *pdq;		/* owned: 32 bytes per item (zero if none) */
 	uint8_t *dih;		/* owned: 8 x 32 bytes per item */
+	uint8_t *cpdq;		/* owned: 8 x 32 bytes per item, the content's PDQ */
 	float *region;		/* owned: DEDUP_REGION_FLOATS per item, or NULL */
 	float *emb;		/* owned: emb_dim floats per item, or NULL */
 	int emb_dim;
@@ -118,6 +121,11 @@ int dedup_set_regions(struct dedup_set *s, int threads, const uint8_t *need,
 		      size_t *ret_failed)
 	__attribute__((warn_unused_result));
 
+struct dedup_region_info;
+/* Record the content PDQ of item k from its region information. */
+void dedup_set_content_pdq(struct dedup_set *s, size_t k,
+			   const struct dedup_region_info *info);
+
 /*
  * Candidate edges.  Only pairs with at least one item flagged in `query` (NULL:
  * all) are generated, which is the incremental form: new items against everything.
@@ -133,6 +141,7 @@ struct dedup_features {
 	int same_sha, same_pix;
 	int pdq;		/* best of plain, dihedral and inverted */
 	int pdq_method;		/* which one */
+	int pdq_content;	/* it came from a content without borders */
 	int phash, dhash;	/* in the orientation of pdq_method (inverted: 64 - d) */
 	float region;		/* best window correlation */
 	float region_fine;	/* after the alignment search, -2 if not run */

@@ -240,10 +240,12 @@ test_region(void)
 	CU_ASSERT_EQUAL_FATAL(dedup_region_from_grey(other, w, h, c, &ib), 0);
 	CU_ASSERT(dedup_region_score(a, c) < 0.9f);
 	/* the stored form round-trips within quantisation */
-	dedup_region_pack(a, packed);
-	CU_ASSERT_EQUAL_FATAL(dedup_region_unpack(packed, DEDUP_REGION_PACKED, c), 0);
+	dedup_region_pack(a, &ia, packed);
+	CU_ASSERT_EQUAL_FATAL(dedup_region_unpack(packed, DEDUP_REGION_PACKED, c, &ib), 0);
 	CU_ASSERT(dedup_region_score(a, c) > 0.999f);
-	CU_ASSERT_EQUAL(dedup_region_unpack(packed, 10, c), -WN_EFORMAT);
+	CU_ASSERT_EQUAL(ib.cquality, ia.cquality);
+	CU_ASSERT_EQUAL(memcmp(ib.cpdq, ia.cpdq, 256), 0);
+	CU_ASSERT_EQUAL(dedup_region_unpack(packed, 10, c, &ib), -WN_EFORMAT);
 	/* a flat image has no descriptor */
 	memset(other, 77, (size_t)w * h);
 	CU_ASSERT_EQUAL_FATAL(dedup_region_from_grey(other, w, h, c, &ib), 0);
