@@ -1702,10 +1702,14 @@ esearch(struct crawl *cr)
 			goto out;
 		for (;;) {
 			if (r->err != 0 || r->status != 200) {
+				char msg[300];
+
 				if (r->err != 0)
-					wn_error("esearch failed: %s", r->errmsg);
+					snprintf(msg, sizeof(msg), "%s", r->errmsg);
 				else
-					wn_error("esearch failed: HTTP %ld", r->status);
+					snprintf(msg, sizeof(msg), "HTTP %ld", r->status);
+				wn_error("esearch failed: %s", msg);
+				ledger_tx(cr, r, "failed", NULL, msg);
 				rc = r->err == -WN_ENET || r->err == -WN_EHTTP ? -WN_ENET
 					: r->status == 403 || r->status == 401 ? -EACCES
 					: -WN_EHTTP;
@@ -1727,13 +1731,25 @@ esearch(struct crawl *cr)
 				continue;
 			}
 			wn_error("esearch: %s", err ? err : wn_strerror(rc));
+			{
+				char msg[400];
+
+				snprintf(msg, sizeof(msg), "esearch: %s",
+					 err ? err : wn_strerror(rc));
+				ledger_tx(cr, r, "failed", NULL, msg);
+			}
 			free(err);
 			wn_http_req_free(r);
 			rc = rc == -WN_EREMOTE ? -WN_EREMOTE : -WN_ENET;
 			goto out;
 		}
 		free(err);
+		ledger_tx(cr, r, "done", NULL, NULL);
 		wn_http_req_free(r);
+		if (cr->fatal) {
+			rc = cr->fatal;
+			goto out;
+		}
 		if (webenv == NULL && e.webenv != NULL && e.query_key != NULL) {
 			webenv = strdup(e.webenv);
 			qk = strdup(e.query_key);

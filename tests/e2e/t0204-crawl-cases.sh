@@ -112,6 +112,8 @@ ok "truncated image, then completed"
 start_mirror --data "$TESTDATA/sample" --scenario esearch-error
 crawl 75 "$T/ee.db" --query "$Q"
 grep -q "esearch: Search Backend failed" "$T/err" || fail "esearch <ERROR>: no clear message"
+q "$T/ee.db" "SELECT state || '|' || last_error FROM fetches WHERE url LIKE '%esearch.fcgi%'" |
+	grep -q '^failed|esearch: Search Backend failed' || fail "esearch <ERROR>: ledger row"
 start_mirror --data "$TESTDATA/sample" --scenario efetch-error
 echo PMC999999 >"$T/ids"
 crawl 0 "$T/fe.db" --ids "$T/ids"
