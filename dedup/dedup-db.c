@@ -49,10 +49,10 @@ static const char sql_old_groups[] =
 
 static const char sql_groups_of[] =
 	"SELECT DISTINCT group_id FROM duplicates"
-	" WHERE kind = ?1 AND image_id = ?2 AND panel_id IS ?3 AND figure_id IS NULL"
-	"   AND group_id < ?4";
+	" WHERE image_id = ?2 AND +kind = ?1 AND +panel_id IS ?3 AND +figure_id IS NULL"
+	"   AND +group_id < ?4";	/* only the image index: NULL panel ids are many */
 static const char sql_delete_group[] =
-	"DELETE FROM duplicates WHERE group_id = ?1 AND figure_id IS NULL"
+	"DELETE FROM duplicates WHERE group_id = ?1 AND +figure_id IS NULL"
 	"   AND kind IN ('image', 'panel')";
 static const char sql_next_group[] =
 	"SELECT COALESCE(MAX(group_id), 0) + 1 FROM duplicates";

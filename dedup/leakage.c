@@ -30,8 +30,8 @@ static const char sql_leaks[] =
 	/* image groups: any pair of a member image */
 	"  SELECT v.id, v.split, 'image', t.id"
 	"    FROM item v"
-	"    JOIN duplicates a ON a.kind = 'image' AND a.image_id = v.image_id"
-	"                     AND a.panel_id IS NULL AND a.figure_id IS NULL"
+	"    JOIN duplicates a ON a.image_id = v.image_id AND +a.kind = 'image'"
+	"                     AND +a.panel_id IS NULL AND +a.figure_id IS NULL"
 	"    JOIN duplicates b ON b.group_id = a.group_id AND b.id != a.id"
 	"    JOIN item t ON (b.kind = 'image' AND t.image_id = b.image_id)"
 	"                OR (b.kind = 'panel' AND t.panel_id = b.panel_id)"
