@@ -46,6 +46,7 @@ struct panel_model {
 	float fig_w[PANELS_FIG_NF];
 	float fig_threshold;
 	int has_fig;
+	int no_rules;		/* the baseline: gutters only */
 	struct labels_model glyph;
 	int has_glyph;
 };
@@ -77,6 +78,9 @@ struct panels_page {
 	uint8_t *mask;		/* owned: W * H, 1 = foreground */
 	uint8_t *grey;		/* owned: W * H luma of the reduced figure */
 	int32_t *ii;		/* owned: (W + 1) * (H + 1) integral of mask */
+	int32_t *vi;		/* owned: integral of vertical-rule pixels */
+	int32_t *hi;		/* owned: integral of horizontal-rule pixels */
+	int rules_ready;	/* vi and hi built (on first need) */
 	double norm;		/* 1000 / long side: per-mille units */
 	struct leaf *leaves;	/* owned: up to MAX_LEAVES */
 	size_t nleaves;
@@ -333,6 +337,7 @@ panel_model_baseline(struct panel_model **ret)
 	m->leaf_w[0] = 5;
 	m->leaf_threshold = 0.5f;
 	m->label_threshold = 1.1f;
+	m->no_rules = 1;
 	*ret = m;
 	return 0;
 }
@@ -438,6 +443,7 @@ panel_model_write(const struct panel_model *m, FILE *f)
 /* ---------- page preparation ---------- */
 
 static void build_integral(struct panels_page *pg);
+static void build_rule_integrals(struct panels_page *pg);
 static int find_free_labels(struct panels_page *pg);
 
 void
@@ -448,6 +454,8 @@ panels_page_free(struct panels_page *pg)
 	free(pg->mask);
 	free(pg->grey);
 	free(pg->ii);
+	free(pg->vi);
+	free(pg->hi);
 	free(pg->leaves);
 	free(pg->labels);
 	free(pg);
@@ -576,9 +584,11 @@ panels_page_new(const struct panel_model *m, const struct wn_image *img,
 	pg->mask = malloc((size_t)W * H);
 	pg->grey = malloc((size_t)W * H);
 	pg->ii = calloc((size_t)(W + 1) * (H + 1), sizeof(int32_t));
+	pg->vi = calloc((size_t)(W + 1) * (H + 1), sizeof(int32_t));
+	pg->hi = calloc((size_t)(W + 1) * (H + 1), sizeof(int32_t));
 	pg->leaves = calloc(MAX_LEAVES, sizeof(*pg->leaves));
 	if (pg->mask == NULL || pg->grey == NULL || pg->ii == NULL ||
-	    pg->leaves == NULL) {
+	    pg->vi == NULL || pg->hi == NULL || pg->leaves == NULL) {
 		rc = -ENOMEM;
 		goto fail;
 	}
@@ -664,6 +674,120 @@ line_sum(const struct panels_page *pg, const struct rect *r, int axis, int i)
 {
 	return axis == 0 ? rsum(pg, r->x0, i, r->x1, i + 1)
 			 : rsum(pg, i, r->y0, i + 1, r->y1);
+}
+
+/* Line i of r along axis: pixels of thin rules across it. */
+static int64_t
+rule_sum(const struct panels_page *pg, const struct rect *r, int axis, int i)
+{
+	const int32_t *ii = axis == 0 ? pg->hi : pg->vi;
+	size_t s = (size_t)pg->W + 1;
+	int x0, y0, x1, y1;
+
+	if (axis == 0) {
+		x0 = r->x0, x1 = r->x1, y0 = i, y1 = i + 1;
+	} else {
+		x0 = i, x1 = i + 1, y0 = r->y0, y1 = r->y1;
+	}
+	return (int64_t)ii[y1 * s + x1] - ii[y0 * s + x1] - ii[y1 * s + x0] +
+	       ii[y0 * s + x0];
+}
+
+/* Standard deviation of the grey along line i of r: images vary, the flat
+   fill of a table or a box does not. */
+static double
+line_spread(const struct panels_page *pg, const struct rect *r, int axis, int i)
+{
+	int a = axis == 0 ? r->x0 : r->y0, b = axis == 0 ? r->x1 : r->y1, k;
+	double sum = 0, sq = 0, n = b - a;
+
+	for (k = a; k < b; k++) {
+		double v = axis == 0 ? pg->grey[(size_t)i * pg->W + k]
+				     : pg->grey[(size_t)k * pg->W + i];
+
+		sum += v;
+		sq += v * v;
+	}
+	return n > 0 ? sqrt(fmax(0, sq / n - (sum / n) * (sum / n))) : 0;
+}
+
+/*
+ * Rules between touching images: runs of at most a few lines that are thin
+ * rules over 85% of their length, with image content (90% full) four lines to
+ * both sides.  No model decides these: they are cut first.
+ */
+static int
+find_rules(struct panels_page *pg, const struct rect *r, int axis,
+	   struct cand *c, int max)
+{
+	int lo = axis == 0 ? r->y0 : r->x0, hi = axis == 0 ? r->y1 : r->x1;
+	int len = axis == 0 ? r->x1 - r->x0 : r->y1 - r->y0;
+	int maxline = (int)(4 / pg->norm) + 2, i, start = -1, n = 0, dense = 0;
+
+	if (len < 32)
+		return 0;
+	/* only regions with full lines of content can hold such rules: most
+	   figures need no rule image at all */
+	for (i = lo + 4; i < hi - 4 && !dense; i++)
+		dense = line_sum(pg, r, axis, i - 4) >= (int64_t)(0.9 * len) &&
+			line_sum(pg, r, axis, i + 4) >= (int64_t)(0.9 * len);
+	if (!dense)
+		return 0;
+	if (!pg->rules_ready) {
+		build_rule_integrals(pg);
+		pg->rules_ready = 1;
+	}
+	for (i = lo + 4; i <= hi - 4; i++) {
+		int is = i < hi - 4 &&
+			 rule_sum(pg, r, axis, i) >= (int64_t)(0.85 * len) &&
+			 line_sum(pg, r, axis, i - 4) >= (int64_t)(0.9 * len) &&
+			 line_sum(pg, r, axis, i + 4) >= (int64_t)(0.9 * len) &&
+			 line_spread(pg, r, axis, i - 4) > 30 &&
+			 line_spread(pg, r, axis, i + 4) > 30;
+
+		if (is) {
+			if (start < 0)
+				start = i;
+			continue;
+		}
+		/* (+2: the rule image is widened by a pixel each side) */
+		if (start >= 0 && i - start <= maxline + 2 && n < max) {
+			/* a drawn rule has one colour along its length; a
+			   textured image only looks like one here and there */
+			double flat = 1e9;
+			int k;
+
+			for (k = start; k < i; k++)
+				flat = fmin(flat, line_spread(pg, r, axis, k));
+			if (flat > 25) {
+				start = -1;
+				continue;
+			}
+			c[n].g0 = start;
+			c[n].g1 = i;
+			c[n].line = 1;
+			n++;
+		}
+		start = -1;
+	}
+	/* many rules, or rules close together, are a heatmap's grid or a
+	   table, not a layout */
+	if (n > 3)
+		return 0;
+	{
+		int prev = lo, k, ext = hi - lo;
+		double minpart = fmax(0.12 * ext, 40 / pg->norm);
+
+		for (k = 0; k <= n; k++) {
+			int end = k < n ? c[k].g0 : hi;
+
+			if (end - prev < minpart)
+				return 0;
+			if (k < n)
+				prev = c[k].g1;
+		}
+	}
+	return n;
 }
 
 static double
@@ -941,6 +1065,34 @@ xy_cut(struct panels_page *pg, struct rect r, int depth, int mode)
 	c = malloc(sizeof(*c) * MAX_CANDS);
 	if (c == NULL)
 		return -ENOMEM;
+	for (axis = 1; axis >= 0 && depth < MAX_DEPTH &&
+	     !(pg->m != NULL && pg->m->no_rules); axis--) {
+		n = find_rules(pg, &r, axis, c, MAX_CANDS);
+		if (n == 0)
+			continue;
+		wn_debug("region %d,%d-%d,%d depth %d: %d rule%s across %s",
+			 r.x0, r.y0, r.x1, r.y1, depth, n, n > 1 ? "s" : "",
+			 axis ? "columns" : "rows");
+		prev = axis == 0 ? r.y0 : r.x0;
+		for (k = 0; k <= n; k++) {
+			struct rect sub = r;
+			int end = k < n ? c[k].g0 : (axis == 0 ? r.y1 : r.x1);
+
+			if (axis == 0) {
+				sub.y0 = prev;
+				sub.y1 = end;
+			} else {
+				sub.x0 = prev;
+				sub.x1 = end;
+			}
+			if ((rc = xy_cut(pg, sub, depth + 1, mode)) < 0)
+				goto out;
+			if (k < n)
+				prev = c[k].g1;
+		}
+		goto out;
+	}
+	axis = -1;
 	n = depth < MAX_DEPTH ? region_cands(pg, &r, depth, c, &nh) : (nh = 0);
 	if (mode == 1) {
 		int pos[2] = { 0, 0 };
@@ -1180,6 +1332,63 @@ build_integral(struct panels_page *pg)
 			row[x + 1] = prev[x + 1] + run;
 		}
 	}
+}
+
+/*
+ * Pixels of thin drawn rules: brighter (or darker) than the pixels two to the
+ * left and right (vertical rules) or above and below (horizontal ones), as a
+ * white rule between two touching dark scans is.
+ */
+static int
+rule_px(int c, int a, int b)
+{
+	return (c - a > 25 && c - b > 25) || (a - c > 25 && b - c > 25);
+}
+
+static void
+build_rule_integrals(struct panels_page *pg)
+{
+	int W = pg->W, H = pg->H, x, y;
+	const uint8_t *g = pg->grey;
+	uint8_t *v = calloc((size_t)W * H, 1), *h = calloc((size_t)W * H, 1);
+
+	if (v == NULL || h == NULL) {
+		/* no rules then: the integrals stay zero */
+		free(v);
+		free(h);
+		return;
+	}
+	for (y = 0; y < H; y++)
+		for (x = 0; x < W; x++) {
+			int c = g[(size_t)y * W + x];
+
+			if (x >= 2 && x + 2 < W)
+				v[(size_t)y * W + x] =
+					rule_px(c, g[(size_t)y * W + x - 2],
+						g[(size_t)y * W + x + 2]);
+			if (y >= 2 && y + 2 < H)
+				h[(size_t)y * W + x] =
+					rule_px(c, g[(size_t)(y - 2) * W + x],
+						g[(size_t)(y + 2) * W + x]);
+		}
+	/* a rule with dark edges shows at its edges on light content and at
+	   its middle on dark content: a neighbour's hit counts too */
+	for (y = 0; y < H; y++) {
+		int32_t *vr = pg->vi + (size_t)(y + 1) * (W + 1), *vp = vr - (W + 1);
+		int32_t *hr = pg->hi + (size_t)(y + 1) * (W + 1), *hp = hr - (W + 1);
+		int32_t vrun = 0, hrun = 0;
+
+		for (x = 0; x < W; x++) {
+			size_t i = (size_t)y * W + x;
+
+			vrun += v[i] || (x > 0 && v[i - 1]) || (x + 1 < W && v[i + 1]);
+			hrun += h[i] || (y > 0 && h[i - W]) || (y + 1 < H && h[i + W]);
+			vr[x + 1] = vp[x + 1] + vrun;
+			hr[x + 1] = hp[x + 1] + hrun;
+		}
+	}
+	free(v);
+	free(h);
 }
 
 #define MAX_SMALL	8192

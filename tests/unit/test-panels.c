@@ -185,6 +185,29 @@ test_scaled_coordinates(void)
 	wn_image_release(&img);
 }
 
+/* Two scans touching, with a thin white rule between them, on black. */
+static void
+test_rule_between_images(void)
+{
+	struct wn_image img;
+	struct panel_set s = { 0 };
+	float feat[PANELS_FIG_NF];
+	int y;
+
+	CU_ASSERT_EQUAL_FATAL(new_image(&img, 420, 220, 3, 0), 0);
+	paint_block(&img, 10, 10, 198, 200, 11, 20, 200);
+	paint_block(&img, 210, 10, 200, 200, 12, 20, 200);
+	for (y = 10; y < 210; y++)
+		memset(img.px + ((size_t)y * 420 + 208) * 3, 250, 6);
+	/* the separation itself, before the compound-or-single decision */
+	CU_ASSERT_EQUAL_FATAL(panels_detect_ex(model, &img, &s, feat), 0);
+	CU_ASSERT_EQUAL(s.n, 2);
+	CU_ASSERT_TRUE(has_box(&s, 10, 10, 198, 200, 3));
+	CU_ASSERT_TRUE(has_box(&s, 210, 10, 200, 200, 3));
+	panel_set_release(&s);
+	wn_image_release(&img);
+}
+
 static void
 expect_single(struct wn_image *img)
 {
@@ -370,6 +393,8 @@ main(void)
 	    !CU_add_test(s, "grid on white", test_grid_white) ||
 	    !CU_add_test(s, "grid on black", test_grid_black) ||
 	    !CU_add_test(s, "reduced decode", test_scaled_coordinates) ||
+	    !CU_add_test(s, "rule between touching images",
+			 test_rule_between_images) ||
 	    !CU_add_test(s, "blank, tiny, single", test_blank_tiny_single) ||
 	    !CU_add_test(s, "grey and invalid input", test_grey_and_invalid) ||
 	    !CU_add_test(s, "glyph features", test_glyph_features) ||
