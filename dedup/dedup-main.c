@@ -49,8 +49,10 @@ static const char help_text[] =
 "      --pdq-threshold N  PDQ distance of a duplicate (default 15)\n"
 "      --pdq-candidate N  PDQ distance of a candidate needing confirmation (31)\n"
 "      --min-quality N    PDQ quality below which PDQ is not used (50)\n"
-"      --phash-confirm N  pHash distance confirming a candidate (10)\n"
-"      --region-threshold C  region correlation of a duplicate (0.95)\n"
+"      --phash-confirm N  pHash distance confirming a candidate (2)\n"
+"      --region-threshold C  region correlation of a duplicate (0.98)\n"
+"      --region-candidate C  correlation worth aligning a crop (0.85)\n"
+"      --region-aligned C    aligned crop correlation of a duplicate (0.965)\n"
 "      --embedding-threshold C  embedding cosine of a duplicate (0.95)\n"
 "      --model NAME       embeddings of this model (import, grouping)\n"
 "      --leakage          report val/test pairs with a duplicate in train\n"
@@ -70,7 +72,7 @@ static const char help_text[] =
 enum {
 	OPT_ALL = 256, OPT_JSON, OPT_NO_REGIONS, OPT_PDQ_T, OPT_PDQ_C, OPT_MINQ,
 	OPT_PHASH, OPT_REGION_T, OPT_EMB_T, OPT_MODEL, OPT_LEAK, OPT_DROP_LEAK,
-	OPT_IDS, OPT_PATHS, OPT_TARGET, OPT_MAX_ERRORS, OPT_PAIRS, OPT_BUSY,
+	OPT_IDS, OPT_PATHS, OPT_TARGET, OPT_MAX_ERRORS, OPT_PAIRS, OPT_BUSY, OPT_REGION_C, OPT_REGION_F,
 };
 
 struct opts {
@@ -464,6 +466,8 @@ main(int argc, char *argv[])
 		{ "max-errors",		required_argument, NULL, OPT_MAX_ERRORS },
 		{ "pairs",		no_argument,       NULL, OPT_PAIRS },
 		{ "busy-timeout",	required_argument, NULL, OPT_BUSY },
+		{ "region-candidate",	required_argument, NULL, OPT_REGION_C },
+		{ "region-aligned",	required_argument, NULL, OPT_REGION_F },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct opts o = { .db_path = NULL, .target = 0.999 };
@@ -512,6 +516,16 @@ main(int argc, char *argv[])
 			if (parse_float_opt("region threshold", optarg, 0.0, 1.0, &dv))
 				return EX_USAGE;
 			o.p.region_dup = (float)dv;
+			break;
+		case OPT_REGION_C:
+			if (parse_float_opt("region candidate threshold", optarg, 0.0, 1.0, &dv))
+				return EX_USAGE;
+			o.p.region_cand = (float)dv;
+			break;
+		case OPT_REGION_F:
+			if (parse_float_opt("aligned region threshold", optarg, 0.0, 1.0, &dv))
+				return EX_USAGE;
+			o.p.region_fine_dup = (float)dv;
 			break;
 		case OPT_EMB_T:
 			if (parse_float_opt("embedding threshold", optarg, -1.0, 1.0, &dv))

@@ -48,7 +48,7 @@ dedup_params_default(struct dedup_params *p)
 		.dhash_confirm = 4,
 		.region_confirm = 0.98f,
 		.region_dup = 0.98f,
-		.region_cand = 0.90f,
+		.region_cand = 0.85f,
 		.region_fine_dup = 0.965f,
 		.emb_dup = 0.95f,
 		.bucket_cap = 20000,
