@@ -736,6 +736,11 @@ dedup_db_run(const struct dedup_dbopts *d, const struct dedup_params *p, int all
 	rc = load_items(&r);
 	if (rc < 0)
 		goto out;
+	if (regions && r.s.n > DEDUP_REGION_MAX_ITEMS) {
+		wn_warn("%zu hashes: region descriptors skipped above %d (crops and borders "
+			"are not searched)", r.s.n, DEDUP_REGION_MAX_ITEMS);
+		r.regions = regions = 0;
+	}
 	if (regions) {
 		rc = load_regions(&r);
 		if (rc < 0)

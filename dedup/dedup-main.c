@@ -31,7 +31,7 @@ static const char help_text[] =
 "usage: winnow-dedup [-qv] [-d FILE] [-j N] [--all] [--json] [--pairs] [--no-regions]\n"
 "                    [--max-errors N] [threshold options] [< ids]\n"
 "       winnow-dedup [-qv] [-d FILE] --leakage [--drop-leakage]\n"
-"       winnow-dedup [-qv] [-d FILE] captions [--all]\n"
+"       winnow-dedup [-qv] [-d FILE] captions\n"
 "       winnow-dedup [-qv] [-d FILE] embeddings import FILE.npy\n"
 "                    (--ids FILE | --paths FILE) --model NAME\n"
 "       winnow-dedup calibrate [--target P] [FILE]\n"
@@ -261,7 +261,10 @@ run_json(const struct opts *o)
 		status = EX_DATAERR;
 		goto out;
 	}
-	if (!o->no_regions && s.n > 0) {
+	if (!o->no_regions && s.n > DEDUP_REGION_MAX_ITEMS)
+		wn_warn("%zu items: region descriptors skipped above %d (crops and borders "
+			"are not searched)", s.n, DEDUP_REGION_MAX_ITEMS);
+	if (!o->no_regions && s.n > 0 && s.n <= DEDUP_REGION_MAX_ITEMS) {
 		size_t nf = 0;
 
 		rc = dedup_set_regions(&s, o->jobs, NULL, &nf);

@@ -79,6 +79,10 @@ struct dedup_params {
 
 void dedup_params_default(struct dedup_params *p);
 
+/* Region descriptors take ~90 kB an item in memory and their join is quadratic:
+   above this many items they are skipped. */
+#define DEDUP_REGION_MAX_ITEMS	50000
+
 struct dedup_set {
 	struct dedup_item *it;	/* owned */
 	size_t n, cap;

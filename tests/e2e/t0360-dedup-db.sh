@@ -108,6 +108,40 @@ expect 0 winnow-dedup --leakage
 [ -s "$T/out" ] && fail "leaks remain after --drop-leakage"
 ok "leakage reported and dropped"
 
+# embeddings brought from elsewhere: a float32 .npy, rows named by image id
+mknpy() {	# FILE DESCR ROWS: 4-dimensional rows, row k = (1, k/100, 0, 0)
+	/usr/bin/python3 - "$@" <<'PY'
+import struct, sys
+path, descr, rows = sys.argv[1], sys.argv[2], int(sys.argv[3])
+hdr = "{'descr': '%s', 'fortran_order': False, 'shape': (%d, 4), }" % (descr, rows)
+hdr += " " * (63 - (10 + len(hdr)) % 64) + "\n"
+fmt = "<4f" if descr == "<f4" else "<4e"
+with open(path, "wb") as f:
+    f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(hdr)) + hdr.encode())
+    for k in range(rows):
+        f.write(struct.pack(fmt, 1.0, k / 100.0, 0.0, 0.0))
+PY
+}
+mknpy "$T/e.npy" '<f4' 2
+printf '3\n4\n' >"$T/ids.txt"
+expect 0 winnow-dedup embeddings import "$T/e.npy" --ids "$T/ids.txt" --model toy
+[ "$(sql "SELECT count(*) FROM embeddings WHERE model = 'toy' AND dim = 4")" = 2 ] ||
+	fail "embeddings not stored"
+printf '3\n4\n' | expect_in 0 winnow-dedup --model toy --no-regions
+[ "$(sql "SELECT method FROM duplicates WHERE image_id = 4 AND kind = 'image'")" = embedding ] ||
+	fail "no embedding group: $(sql "SELECT * FROM duplicates WHERE image_id IN (3, 4)")"
+ok "embeddings imported and grouped"
+mknpy "$T/h.npy" '<f2' 3
+expect 65 winnow-dedup embeddings import "$T/h.npy" --ids "$T/ids.txt" --model toy
+grep -q "3 rows but" "$T/err" || fail "row count mismatch not explained"
+printf '3\n4\n99\n' >"$T/ids3.txt"
+expect 1 winnow-dedup embeddings import "$T/h.npy" --ids "$T/ids3.txt" --model half
+grep -q "no image '99'" "$T/err" || fail "unknown image not warned"
+printf 'not numpy' >"$T/bad.npy"
+expect 65 winnow-dedup embeddings import "$T/bad.npy" --ids "$T/ids.txt" --model toy
+expect 64 winnow-dedup embeddings import "$T/e.npy" --model toy
+ok "bad embedding imports"
+
 # a locked database: exit 75 with one line, nothing lost
 add_image 8 stent.png 8 train
 expect 0 winnow-hash --all
