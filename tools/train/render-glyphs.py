@@ -63,9 +63,11 @@ def render(text, font, size, rng, clean=False):
     if not clean:
         if rng.random() < 0.3:
             img = img.rotate(rng.uniform(-6, 6), resample=Image.BILINEAR)
-        if rng.random() < 0.3:
-            img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 0.9)))
-    thr = rng.randint(70, 180) if not clean else 128
+        if rng.random() < 0.5:
+            img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.2)))
+    # figures are binarised close to the background colour, which makes
+    # strokes fat: low thresholds are as likely as high ones
+    thr = rng.randint(15, 180) if not clean else 128
     return img.point(lambda v: 255 if v >= thr else 0).convert('1')
 
 
