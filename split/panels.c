@@ -1744,6 +1744,96 @@ merge_fragments(struct panels_page *pg)
 			pg->leaves[i].is_label = 0, pg->leaves[i].score = 0;
 }
 
+struct order {
+	size_t i;
+	int row, x;
+};
+
+static int
+cmp_order(const void *a, const void *b)
+{
+	const struct order *p = a, *q = b;
+
+	if (p->row != q->row)
+		return p->row < q->row ? -1 : 1;
+	return (p->x > q->x) - (p->x < q->x);
+}
+
+/*
+ * Letters run in sequence: when the letters read are a, b, d and one panel
+ * between b and d in reading order (rows, then left to right) has none, its
+ * letter is c.  Only for figures lettered with single letters of one case.
+ */
+static void
+fill_label_gaps(const struct panels_page *pg, struct panel_set *s,
+		const struct rect *wr)
+{
+	struct order *o;
+	size_t i, j, k;
+	int upper = -1, seen[26] = { 0 }, row_h;
+
+	if (s->n < 3)
+		return;
+	for (i = 0; i < s->n; i++) {
+		const char *l = s->v[i].label;
+		int up;
+
+		if (l[0] == '\0')
+			continue;
+		if (l[1] != '\0' || !((l[0] >= 'a' && l[0] <= 'z') ||
+				       (l[0] >= 'A' && l[0] <= 'Z')))
+			return;
+		up = l[0] <= 'Z';
+		if (upper >= 0 && up != upper)
+			return;
+		upper = up;
+		seen[(l[0] | 0x20) - 'a']++;
+	}
+	if (upper < 0)
+		return;
+	o = malloc(s->n * sizeof(*o));
+	if (o == NULL)
+		return;
+	/* rows: panels whose tops are within a fifth of a typical height */
+	row_h = (int)(0.2 * (wr[0].y1 - wr[0].y0)) + 1;
+	for (i = 0; i < s->n; i++) {
+		o[i].i = i;
+		o[i].row = wr[i].y0 / row_h;
+		o[i].x = wr[i].x0;
+	}
+	qsort(o, s->n, sizeof(*o), cmp_order);
+	/* between two read letters p < n with exactly the letters p+1..n-1
+	   missing and exactly as many unlettered panels between them */
+	for (i = 0; i < s->n; i++) {
+		int p, n, miss;
+
+		if (s->v[o[i].i].label[0] == '\0')
+			continue;
+		p = (s->v[o[i].i].label[0] | 0x20) - 'a';
+		for (j = i + 1; j < s->n && s->v[o[j].i].label[0] == '\0'; j++)
+			;
+		if (j == s->n || j == i + 1)
+			continue;
+		n = (s->v[o[j].i].label[0] | 0x20) - 'a';
+		miss = n - p - 1;
+		if (miss != (int)(j - i - 1))
+			continue;
+		for (k = 1; k <= (size_t)miss; k++)
+			if (seen[p + k])
+				break;
+		if (k <= (size_t)miss)
+			continue;
+		for (k = 1; k <= (size_t)miss; k++) {
+			char *l = s->v[o[i + k].i].label;
+
+			l[0] = (char)((upper ? 'A' : 'a') + p + (int)k);
+			l[1] = '\0';
+		}
+	}
+	free(o);
+	(void)pg;
+}
+
 /*
  * Panels without a letter of their own belong to the panel whose letter is
  * printed nearest above or left of them (panel A made of six micrographs has
@@ -1966,6 +2056,7 @@ panels_detect_ex(const struct panel_model *m, const struct wn_image *rgb,
 			corner_glyph(pg, &lf->r, p->label);
 		wr[s.n - 1] = lf->r;
 	}
+	fill_label_gaps(pg, &s, wr);
 	propagate_labels(pg, &s, wr);
 	/* letters whose case does not show follow the figure's case */
 	for (i = 0; i < s.n; i++) {
