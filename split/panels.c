@@ -4,17 +4,29 @@
  * 1. The figure is reduced so that its long side is at most WORK_SIDE, and a
  *    foreground mask marks every pixel that differs from the background colour
  *    (the most common colour of the border).
- * 2. In a region (trimmed to its content), every run of empty rows or columns
+ * 2. Printed letters standing free on the background are read (labels.c) and
+ *    erased from the mask, so that they block no gutter.  Thin rules of one
+ *    colour between touching images (scans side by side) are cut first,
+ *    without the model.
+ * 3. In a region (trimmed to its content), every run of empty rows or columns
  *    (a gutter) and every thin full-length line is a candidate separator.  A
  *    logistic model scores each from its geometry: gutter width absolute and
  *    relative to the region's other gutters, the size, density and extent of
  *    the parts on both sides.  The axis with the best candidate is cut at all
  *    its candidates scoring above the threshold, and the parts recurse.
- * 3. Final regions are classified: a lone glyph becomes a panel label (read by
- *    the glyph classifier of labels.c), titles, shared legends and specks are
- *    dropped by a second logistic model, the rest are panels.
- * 4. Panels take the label printed nearest their top-left corner, inside or
- *    outside; letters whose case cannot be told apart follow the figure's case.
+ * 4. Final regions are classified: a lone glyph becomes a panel label,
+ *    fragments (axis titles, tick labels, legends cut off by a gutter) join
+ *    the nearest panel, titles far away and specks are dropped; a second
+ *    logistic model decides what is a panel on its own.
+ * 5. Panels take the letter printed nearest their top-left corner, outside,
+ *    or inside (read against the corner's own background); gaps in the letter
+ *    sequence are filled in reading order, unlettered units take the free
+ *    letter that precedes them, and letters whose case cannot be told apart
+ *    follow the figure's case.
+ * 6. A third logistic model looks at the whole result (panel count, coverage,
+ *    alignment, straight image edges, letters found, the best top-level
+ *    separator) and turns the accidental splits of a single image back into
+ *    one panel.
  */
 #include <errno.h>
 #include <math.h>
