@@ -97,6 +97,7 @@ struct panels_page {
 	struct leaf *leaves;	/* owned: up to MAX_LEAVES */
 	size_t nleaves;
 	float top_score;	/* best separator score of the whole figure */
+	int grid;		/* a regular grid was cut somewhere */
 	struct leaf *labels;	/* owned: free-standing letters found */
 	size_t nlabels;
 	/* training */
@@ -999,6 +1000,169 @@ region_cands(struct panels_page *pg, const struct rect *r, int depth,
 	return nh + nv;
 }
 
+static int cmp_cand(const void *a, const void *b);
+
+/* ---------- regular grids ---------- */
+
+#define GRID_MAX_CANDS	64	/* candidates on one axis worth a search */
+#define GRID_MIN_PERIOD	80	/* per-mille of the figure's long side */
+#define GRID_SLACK	0.15	/* tolerance on the period */
+#define GRID_MIN_CUTS	3	/* four parts or more */
+#define GRID_MAX_ASPECT	8	/* of a part */
+#define GRID_MAX_PER_PART 3	/* separators per part, at most */
+#define GRID_MIN_ALIGN	0.7	/* narrowest part / widest across the axis */
+
+static double
+cand_mid(const struct cand *c)
+{
+	return (c->g0 + c->g1) / 2.0;
+}
+
+/* Whether the first len cuts of chain (indices from c) with period p make
+   a regular grid of r. */
+static int
+grid_valid(const struct panels_page *pg, const struct rect *r, int axis,
+	   const struct cand *c, const int *chain, int len, double p)
+{
+	int lo = axis == 0 ? r->y0 : r->x0, hi = axis == 0 ? r->y1 : r->x1;
+	double head = cand_mid(&c[chain[0]]) - lo;
+	double tail = hi - cand_mid(&c[chain[len - 1]]), dmin = 1e9, dmax = 0;
+	double omin = 1e9, omax = 0;
+	int k;
+
+	if (len < GRID_MIN_CUTS || head < 0.5 * p || head > 1.5 * p ||
+	    tail < 0.5 * p || tail > 1.5 * p)
+		return 0;
+	for (k = 0; k <= len; k++) {
+		struct rect s = *r;
+		int a = k == 0 ? lo : c[chain[k - 1]].g1;
+		int b = k == len ? hi : c[chain[k]].g0;
+		double w, h, along, d;
+
+		if (axis == 0)
+			s.y0 = a, s.y1 = b;
+		else
+			s.x0 = a, s.x1 = b;
+		if (!trim(pg, &s))
+			return 0;
+		w = s.x1 - s.x0;
+		h = s.y1 - s.y0;
+		along = axis == 0 ? h : w;
+		if (w > GRID_MAX_ASPECT * h || h > GRID_MAX_ASPECT * w ||
+		    (axis == 0 ? w : h) * pg->norm < GRID_MIN_PERIOD)
+			return 0;
+		/* inner parts: one period apart and filled alike */
+		if (k > 0 && k < len &&
+		    (fabs(cand_mid(&c[chain[k]]) - cand_mid(&c[chain[k - 1]]) -
+			  p) > GRID_SLACK * p ||
+		     fabs(along - p) > 0.25 * p))
+			return 0;
+		d = density(pg, &s);
+		dmin = fmin(dmin, d);
+		dmax = fmax(dmax, d);
+		omin = fmin(omin, axis == 0 ? w : h);
+		omax = fmax(omax, axis == 0 ? w : h);
+	}
+	/* the cells of a grid line up: the steps of a scheme or the lines of
+	   a text differ in width */
+	return dmin >= 0.4 * dmax && omin >= GRID_MIN_ALIGN * omax;
+}
+
+/*
+ * A grid of small plots often has gutters of a pixel or two, too thin for
+ * the model to trust, but its separators fall at one period: at least four
+ * parts of equal extent (the edge parts may carry row or column headers and
+ * legends) with content of similar density.  c[0..n) are the candidates of
+ * one axis, sorted by position; marks the members of the longest such chain
+ * in pick[] and returns its length (0: none).
+ */
+static int
+grid_chain(const struct panels_page *pg, const struct rect *r, int axis,
+	   const struct cand *c, int n, uint8_t *pick)
+{
+	int i, j, k, len, best = 0;
+	int chain[GRID_MAX_CANDS], bestv[GRID_MAX_CANDS];
+
+	memset(pick, 0, GRID_MAX_CANDS);
+	if (n < GRID_MIN_CUTS || n > GRID_MAX_CANDS)
+		return 0;
+	for (i = 0; i < n; i++) {
+		for (j = i + 1; j < n; j++) {
+			double p = cand_mid(&c[j]) - cand_mid(&c[i]);
+
+			if (p * pg->norm < GRID_MIN_PERIOD || c[i].line ||
+			    c[j].line)
+				continue;
+			chain[0] = i;
+			chain[1] = j;
+			len = 2;
+			/* extend: the candidate nearest one period on */
+			for (;;) {
+				double last = cand_mid(&c[chain[len - 1]]);
+				double bd = GRID_SLACK * p;
+				int bk = -1;
+
+				for (k = chain[len - 1] + 1; k < n; k++) {
+					double d;
+
+					if (c[k].line)
+						continue;
+					d = fabs(cand_mid(&c[k]) - last - p);
+
+					if (d < bd) {
+						bd = d;
+						bk = k;
+					}
+				}
+				if (bk < 0)
+					break;
+				chain[len++] = bk;
+			}
+			/* the longest valid prefix */
+			for (; len > best; len--)
+				if (grid_valid(pg, r, axis, c, chain, len, p))
+					break;
+			if (len > best) {
+				best = len;
+				memcpy(bestv, chain, sizeof(int) * (size_t)len);
+			}
+		}
+	}
+	/* many more separators than the chain's: a table's rows or a text,
+	   not a grid of panels */
+	if (n > GRID_MAX_PER_PART * (best + 1))
+		return 0;
+	for (k = 0; k < best; k++)
+		pick[bestv[k]] = 1;
+	return best;
+}
+
+/* In mode 0, raise the candidates of a regular grid above the threshold. */
+static void
+grid_boost(struct panels_page *pg, const struct rect *r,
+	   struct cand *c, int n, int nh)
+{
+	uint8_t pick[GRID_MAX_CANDS];
+	int axis, k;
+
+	for (axis = 0; axis < 2; axis++) {
+		int from = axis == 0 ? 0 : nh, to = axis == 0 ? nh : n;
+
+		qsort(c + from, (size_t)(to - from), sizeof(*c), cmp_cand);
+		if (grid_chain(pg, r, axis, c + from, to - from, pick) <
+		    GRID_MIN_CUTS)
+			continue;
+		for (k = from; k < to; k++)
+			if (pick[k - from] && c[k].score < 0.9f) {
+				wn_debug("region %d,%d-%d,%d: grid cut %d-%d",
+					 r->x0, r->y0, r->x1, r->y1,
+					 c[k].g0, c[k].g1);
+				c[k].score = 0.9f;
+				pg->grid = 1;
+			}
+	}
+}
+
 /* ---------- ground truth for training ---------- */
 
 /* Target of a candidate: 1 between units, 0 through one, -1 unclear. */
@@ -1134,6 +1298,8 @@ xy_cut(struct panels_page *pg, struct rect r, int depth, int mode)
 			if (t >= 0 && (rc = pg->fn(pg->ud, c[i].feat, t)) < 0)
 				goto out;
 		}
+		if (mode == 0 && !pg->m->no_rules)
+			grid_boost(pg, &r, c, n, nh);
 		for (i = 0; i < n; i++) {
 			wn_debug("region %d,%d-%d,%d depth %d: %s cut %d-%d%s p=%.3f",
 				 r.x0, r.y0, r.x1, r.y1, depth, i >= nh ? "v" : "h",
@@ -2097,7 +2263,8 @@ panels_detect_ex(const struct panel_model *m, const struct wn_image *rgb,
 		figure_features(pg, &s, wr, ff);
 		if (ret_feat != NULL) {
 			memcpy(ret_feat, ff, sizeof(ff));
-		} else if (sigmoid(dot(m->fig_w, ff, PANELS_FIG_NF)) <
+		} else if (!pg->grid &&
+			   sigmoid(dot(m->fig_w, ff, PANELS_FIG_NF)) <
 			   m->fig_threshold) {
 			/* not compound after all: one panel, the content */
 			s.v[0] = (struct panel){ 0, 0, s.width, s.height, "",
