@@ -164,6 +164,62 @@ test_grid_black(void)
 	test_grid(1);
 }
 
+/* A small line plot: L-shaped axes with ticks, and a rising curve. */
+static void
+paint_plot(struct wn_image *img, int x, int y, int w, int h, int k)
+{
+	int i, j, c, t;
+
+	for (i = y; i < y + h; i++)
+		for (j = x; j < x + w; j++) {
+			int on = (j >= x + 10 && j < x + 12 && i < y + h - 10) ||
+				 (i >= y + h - 12 && i < y + h - 10 && j >= x + 10);
+
+			for (t = 0; t < 5 && !on; t++)
+				on = (i >= y + h - 10 && i < y + h - 6 &&
+				      j == x + 10 + t * (w - 12) / 4) ||
+				     (j >= x + 6 && j < x + 10 &&
+				      i == y + t * (h - 12) / 4);
+			/* the curve, two pixels thick, reaching the right edge */
+			if (!on && j >= x + 12) {
+				int cy = y + h - 14 - (int)((long)(j - x - 12) *
+					 (h - 20 - 8 * (k % 3)) / (w - 12));
+
+				on = i >= cy - 1 && i <= cy;
+			}
+			if (on)
+				for (c = 0; c < img->channels; c++)
+					img->px[((size_t)i * img->width + j) *
+						img->channels + c] = 40;
+		}
+}
+
+/* Line plots in a regular grid, two pixels apart: too thin a gutter for the
+   model alone, but the period tells. */
+static void
+test_plot_grid(void)
+{
+	struct wn_image img;
+	struct panel_set s = { 0 };
+	int r, c, found = 0;
+
+	CU_ASSERT_EQUAL_FATAL(new_image(&img, 640, 520, 3, 255), 0);
+	for (r = 0; r < 4; r++)
+		for (c = 0; c < 4; c++)
+			paint_plot(&img, 10 + c * 152, 10 + r * 122, 150, 120,
+				   r * 4 + c);
+	CU_ASSERT_EQUAL_FATAL(panels_detect(model, &img, &s), 0);
+	CU_ASSERT_TRUE(s.compound);
+	CU_ASSERT_EQUAL(s.n, 16);
+	for (r = 0; r < 4; r++)
+		for (c = 0; c < 4; c++)
+			found += has_box(&s, 10 + c * 152, 10 + r * 122, 150,
+					 120, 6);
+	CU_ASSERT_EQUAL(found, 16);
+	panel_set_release(&s);
+	wn_image_release(&img);
+}
+
 /* A DCT-reduced decode reports the original size; boxes must follow it. */
 static void
 test_scaled_coordinates(void)
@@ -392,6 +448,7 @@ main(void)
 	    !CU_add_test(s, "model round trip", test_model_roundtrip) ||
 	    !CU_add_test(s, "grid on white", test_grid_white) ||
 	    !CU_add_test(s, "grid on black", test_grid_black) ||
+	    !CU_add_test(s, "grid of plots, thin gutters", test_plot_grid) ||
 	    !CU_add_test(s, "reduced decode", test_scaled_coordinates) ||
 	    !CU_add_test(s, "rule between touching images",
 			 test_rule_between_images) ||
