@@ -147,6 +147,34 @@ describe(const double *sat, int w, int h, double x, double y, double ww, double 
 	return 1;
 }
 
+/* The content (cw x ch, stride bytes a row) under dihedral transform d (1..7),
+   packed into out (ret_w x ret_h). */
+static void
+dihedral_copy(const unsigned char *in, int cw, int ch, size_t stride, int d,
+	      unsigned char *out, int *ret_w, int *ret_h)
+{
+	int swap = d == 1 || d == 3 || d == 6 || d == 7;
+	int ow = swap ? ch : cw, oh = swap ? cw : ch;
+
+	for (int y = 0; y < oh; y++)
+		for (int x = 0; x < ow; x++) {
+			int sx, sy;
+
+			switch (d) {
+			case 1: sx = y; sy = ow - 1 - x; break;	/* clockwise */
+			case 2: sx = cw - 1 - x; sy = ch - 1 - y; break;
+			case 3: sx = oh - 1 - y; sy = x; break;
+			case 4: sx = x; sy = ch - 1 - y; break;
+			case 5: sx = cw - 1 - x; sy = y; break;
+			case 6: sx = y; sy = x; break;
+			default: sx = oh - 1 - y; sy = ow - 1 - x; break;
+			}
+			out[(size_t)y * ow + x] = in[(size_t)sy * stride + sx];
+		}
+	*ret_w = ow;
+	*ret_h = oh;
+}
+
 int
 dedup_region_from_grey(const unsigned char *px, int w, int h, float *ret_v,
 		       struct dedup_region_info *ret_info)
@@ -193,17 +221,31 @@ dedup_region_from_grey(const unsigned char *px, int w, int h, float *ret_v,
 				n++;
 			}
 	}
-	/* PDQ of the content without its borders: a padded copy hashes like the
-	   original */
+	/* PDQ of the content without its borders, so that a padded copy hashes like
+	   the original; and of its 7 rotations and flips, hashed from the moved
+	   pixels (the variants derived from one DCT drift by up to ~30 bits) */
 	{
 		struct pdq_result pr;
+		int cw = x1 - x0, ch = y1 - y0;
+		unsigned char *t = malloc((size_t)cw * ch + 1);
 
-		if (pdq_hash_pixels(px + (size_t)y0 * w + x0, x1 - x0, y1 - y0, 1, (size_t)w,
-				    &pr) == 0) {
-			info.cquality = pr.quality;
-			for (int d = 0; d < 8; d++)
-				pdq_to_bytes(&pr.dihedral[d], info.cpdq[d]);
+		if (t == NULL) {
+			free(sat);
+			return -ENOMEM;
 		}
+		if (pdq_hash_pixels(px + (size_t)y0 * w + x0, cw, ch, 1, (size_t)w, &pr) == 0) {
+			info.cquality = pr.quality;
+			pdq_to_bytes(&pr.hash, info.cpdq[0]);
+			for (int d = 1; d < 8; d++) {
+				int tw, th;
+
+				dihedral_copy(px + (size_t)y0 * w + x0, cw, ch, (size_t)w, d, t,
+					      &tw, &th);
+				if (pdq_hash_pixels(t, tw, th, 1, (size_t)tw, &pr) == 0)
+					pdq_to_bytes(&pr.hash, info.cpdq[d]);
+			}
+		}
+		free(t);
 	}
 	/* the thumbnail: 64 x 64 area means of the content */
 	{

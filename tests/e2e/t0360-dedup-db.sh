@@ -146,9 +146,14 @@ ok "bad embedding imports"
 add_image 8 stent.png 8 train
 expect 0 winnow-hash --all
 sqlite3 "$WINNOW_DB" "BEGIN IMMEDIATE; INSERT INTO reasons VALUES ('lock-test', 'x');" \
-	".shell sleep 3" "ROLLBACK;" >/dev/null 2>&1 &
+	".shell touch '$T/locked'; sleep 6" "ROLLBACK;" >/dev/null 2>&1 &
 _pids="$_pids $!"
-sleep 1
+_i=0
+while [ ! -f "$T/locked" ]; do
+	_i=$((_i + 1))
+	[ $_i -gt 300 ] && fail "the lock holder did not start"
+	sleep 0.1
+done
 expect 75 winnow-dedup --all --busy-timeout 200
 [ "$(wc -l <"$T/err")" -eq 1 ] || fail "more than one line for a locked database"
 wait
