@@ -46,6 +46,7 @@
 #define MAX_CANDS	512
 #define MAX_LEAVES	(4 * PANELS_MAX)
 #define MODEL_MAX	(8u << 20)
+#define GRID_MAX_RECTS	16
 
 struct panel_model {
 	char version[64];
@@ -97,7 +98,8 @@ struct panels_page {
 	struct leaf *leaves;	/* owned: up to MAX_LEAVES */
 	size_t nleaves;
 	float top_score;	/* best separator score of the whole figure */
-	int grid;		/* a regular grid was cut somewhere */
+	struct rect grids[GRID_MAX_RECTS];	/* regular grids cut */
+	int ngrids;
 	struct leaf *labels;	/* owned: free-standing letters found */
 	size_t nlabels;
 	/* training */
@@ -1152,13 +1154,14 @@ grid_boost(struct panels_page *pg, const struct rect *r,
 		if (grid_chain(pg, r, axis, c + from, to - from, pick) <
 		    GRID_MIN_CUTS)
 			continue;
+		if (pg->ngrids < GRID_MAX_RECTS)
+			pg->grids[pg->ngrids++] = *r;
 		for (k = from; k < to; k++)
 			if (pick[k - from] && c[k].score < 0.9f) {
 				wn_debug("region %d,%d-%d,%d: grid cut %d-%d",
 					 r->x0, r->y0, r->x1, r->y1,
 					 c[k].g0, c[k].g1);
 				c[k].score = 0.9f;
-				pg->grid = 1;
 			}
 	}
 }
@@ -1937,6 +1940,77 @@ cmp_order(const void *a, const void *b)
 	return (p->x > q->x) - (p->x < q->x);
 }
 
+static int
+rect_holds(const struct rect *g, const struct rect *u)
+{
+	int cx = (u->x0 + u->x1) / 2, cy = (u->y0 + u->y1) / 2;
+
+	return cx >= g->x0 && cx < g->x1 && cy >= g->y0 && cy < g->y1;
+}
+
+/*
+ * The cells of a regular grid are one panel's parts (one plot per
+ * condition) unless they carry letters of their own: a letter printed at the
+ * grid's top-left corner goes to all of them, and what the cells show near
+ * their corners (tick labels, row headers) is not a letter.  A cell that
+ * reads the letter after the corner's (a, then b) is lettered on its own.
+ */
+static void
+share_grid_labels(const struct panels_page *pg, struct panel_set *s,
+		  const struct rect *wr)
+{
+	int g, k;
+	size_t i, j;
+
+	for (g = 0; g < pg->ngrids; g++) {
+		const struct rect *gr = &pg->grids[g];
+		double bestd = 1e30;
+		char lab[16] = "";
+		int inside = 0, own = 0, outer = 1;
+
+		/* the outermost grid decides */
+		for (k = 0; k < pg->ngrids && outer; k++)
+			outer = k == g || !rect_holds(&pg->grids[k], gr) ||
+				(pg->grids[k].x1 - pg->grids[k].x0) *
+				(pg->grids[k].y1 - pg->grids[k].y0) <=
+				(gr->x1 - gr->x0) * (gr->y1 - gr->y0);
+		if (!outer)
+			continue;
+		for (j = 0; j < pg->nleaves + pg->nlabels; j++) {
+			const struct leaf *lb = j < pg->nleaves ? &pg->leaves[j]
+					      : &pg->labels[j - pg->nleaves];
+			double cx = (lb->r.x0 + lb->r.x1) / 2.0;
+			double cy = (lb->r.y0 + lb->r.y1) / 2.0, d;
+
+			if (!lb->is_label || lb->label[0] == '\0' ||
+			    cx > gr->x0 + 40 / pg->norm ||
+			    cy > gr->y0 + 40 / pg->norm ||
+			    cx < gr->x0 - 80 / pg->norm ||
+			    cy < gr->y0 - 80 / pg->norm)
+				continue;
+			d = fabs(cx - gr->x0) + fabs(cy - gr->y0);
+			if (d < bestd) {
+				bestd = d;
+				memcpy(lab, lb->label, sizeof(lab));
+			}
+		}
+		if (lab[0] == '\0' || lab[1] != '\0')
+			continue;
+		for (i = 0; i < s->n; i++) {
+			if (!rect_holds(gr, &wr[i]))
+				continue;
+			inside++;
+			own += s->v[i].label[0] == lab[0] + 1 &&
+			       s->v[i].label[1] == '\0';
+		}
+		if (inside < 2 || own > 0)
+			continue;
+		for (i = 0; i < s->n; i++)
+			if (rect_holds(gr, &wr[i]))
+				memcpy(s->v[i].label, lab, sizeof(lab));
+	}
+}
+
 /*
  * Letters run in sequence: when the letters read are a, b, d and one panel
  * between b and d in reading order (rows, then left to right) has none, its
@@ -2234,6 +2308,7 @@ panels_detect_ex(const struct panel_model *m, const struct wn_image *rgb,
 			corner_glyph(pg, &lf->r, p->label);
 		wr[s.n - 1] = lf->r;
 	}
+	share_grid_labels(pg, &s, wr);
 	fill_label_gaps(pg, &s, wr);
 	propagate_labels(pg, &s, wr);
 	/* letters whose case does not show follow the figure's case */
@@ -2263,7 +2338,7 @@ panels_detect_ex(const struct panel_model *m, const struct wn_image *rgb,
 		figure_features(pg, &s, wr, ff);
 		if (ret_feat != NULL) {
 			memcpy(ret_feat, ff, sizeof(ff));
-		} else if (!pg->grid &&
+		} else if (pg->ngrids == 0 &&
 			   sigmoid(dot(m->fig_w, ff, PANELS_FIG_NF)) <
 			   m->fig_threshold) {
 			/* not compound after all: one panel, the content */
