@@ -1925,6 +1925,73 @@ merge_fragments(struct panels_page *pg)
 			pg->leaves[i].is_label = 0, pg->leaves[i].score = 0;
 }
 
+/*
+ * A small region right against a panel's edge and within its span (the
+ * tick labels of a bar chart, cut off by the gutter under its axis) is part
+ * of that panel even when it looks like a panel on its own: at most
+ * APPEND_AREA of the panel's area and APPEND_GAP per mille away.
+ */
+#define APPEND_AREA	0.1
+#define APPEND_GAP	8
+
+static void
+absorb_appendages(struct panels_page *pg)
+{
+	const struct panel_model *m = pg->m;
+	size_t i, j, k;
+
+	for (i = 0; i < pg->nleaves; i++) {
+		struct leaf *q = &pg->leaves[i];
+		double qa = (double)(q->r.x1 - q->r.x0) * (q->r.y1 - q->r.y0);
+		double tol = APPEND_GAP / pg->norm;
+		size_t best = SIZE_MAX;
+		double besta = 0;
+
+		if (q->is_label || q->score < m->leaf_threshold)
+			continue;
+		for (j = 0; j < pg->nleaves; j++) {
+			const struct leaf *p = &pg->leaves[j];
+			double pa = (double)(p->r.x1 - p->r.x0) *
+				    (p->r.y1 - p->r.y0);
+			int below, beside;
+
+			if (j == i || p->is_label || p->score < m->leaf_threshold ||
+			    qa > APPEND_AREA * pa || rect_gap(&q->r, &p->r) > tol)
+				continue;
+			below = q->r.x0 >= p->r.x0 - tol && q->r.x1 <= p->r.x1 + tol;
+			beside = q->r.y0 >= p->r.y0 - tol && q->r.y1 <= p->r.y1 + tol;
+			if ((below || beside) && pa > besta) {
+				besta = pa;
+				best = j;
+			}
+		}
+		if (best == SIZE_MAX)
+			continue;
+		{
+			struct leaf *p = &pg->leaves[best];
+			struct rect u = p->r;
+			int clash = 0;
+
+			u.x0 = u.x0 < q->r.x0 ? u.x0 : q->r.x0;
+			u.y0 = u.y0 < q->r.y0 ? u.y0 : q->r.y0;
+			u.x1 = u.x1 > q->r.x1 ? u.x1 : q->r.x1;
+			u.y1 = u.y1 > q->r.y1 ? u.y1 : q->r.y1;
+			for (k = 0; k < pg->nleaves && !clash; k++) {
+				const struct leaf *o = &pg->leaves[k];
+
+				if (k == best || k == i || o->is_label ||
+				    o->score < m->leaf_threshold)
+					continue;
+				clash = rects_overlap(&u, &o->r);
+			}
+			if (clash)
+				continue;
+			p->r = u;
+			q->score = 0;
+		}
+	}
+}
+
 struct order {
 	size_t i;
 	int row, x;
@@ -2242,8 +2309,13 @@ panels_detect_ex(const struct panel_model *m, const struct wn_image *rgb,
 		if (!lf->is_label && lf->score >= m->leaf_threshold)
 			np++;
 	}
-	if (np > 0)
+	if (np > 0) {
 		merge_fragments(pg);
+		absorb_appendages(pg);
+		for (np = 0, i = 0; i < pg->nleaves; i++)
+			np += !pg->leaves[i].is_label &&
+			      pg->leaves[i].score >= m->leaf_threshold;
+	}
 	if (np == 0) {
 		/* nothing convincing: the whole figure is one panel */
 		s.v = calloc(1, sizeof(*s.v));

@@ -220,6 +220,26 @@ test_plot_grid(void)
 	wn_image_release(&img);
 }
 
+/* A bar chart's rotated category label, cut off under its axis by a thin
+   gutter, stays with the chart. */
+static void
+test_appendage(void)
+{
+	struct wn_image img;
+	struct panel_set s = { 0 };
+
+	CU_ASSERT_EQUAL_FATAL(new_image(&img, 640, 320, 3, 255), 0);
+	paint_block(&img, 20, 20, 290, 220, 21, 20, 200);
+	paint_block(&img, 24, 244, 50, 60, 22, 20, 200);
+	paint_block(&img, 330, 20, 290, 220, 23, 20, 200);
+	CU_ASSERT_EQUAL_FATAL(panels_detect(model, &img, &s), 0);
+	CU_ASSERT_EQUAL(s.n, 2);
+	CU_ASSERT_TRUE(has_box(&s, 20, 20, 290, 284, 3));
+	CU_ASSERT_TRUE(has_box(&s, 330, 20, 290, 220, 3));
+	panel_set_release(&s);
+	wn_image_release(&img);
+}
+
 /* A DCT-reduced decode reports the original size; boxes must follow it. */
 static void
 test_scaled_coordinates(void)
@@ -449,6 +469,7 @@ main(void)
 	    !CU_add_test(s, "grid on white", test_grid_white) ||
 	    !CU_add_test(s, "grid on black", test_grid_black) ||
 	    !CU_add_test(s, "grid of plots, thin gutters", test_plot_grid) ||
+	    !CU_add_test(s, "label under a chart", test_appendage) ||
 	    !CU_add_test(s, "reduced decode", test_scaled_coordinates) ||
 	    !CU_add_test(s, "rule between touching images",
 			 test_rule_between_images) ||
