@@ -1004,6 +1004,14 @@ region_cands(struct panels_page *pg, const struct rect *r, int depth,
 
 static int cmp_cand(const void *a, const void *b);
 
+static int
+rect_holds(const struct rect *g, const struct rect *u)
+{
+	int cx = (u->x0 + u->x1) / 2, cy = (u->y0 + u->y1) / 2;
+
+	return cx >= g->x0 && cx < g->x1 && cy >= g->y0 && cy < g->y1;
+}
+
 /* ---------- regular grids ---------- */
 
 #define GRID_MAX_CANDS	64	/* candidates on one axis worth a search */
@@ -1163,6 +1171,123 @@ grid_boost(struct panels_page *pg, const struct rect *r,
 					 c[k].g0, c[k].g1);
 				c[k].score = 0.9f;
 			}
+	}
+}
+
+/*
+ * A row of a grid where a tick label touches the next plot, or a shared
+ * legend spans the row, shows no gutter there; the other rows do.  Column
+ * boundaries (between horizontally adjacent cells) seen in at least two rows
+ * of a grid split the cells of the rows that lack them; and rows likewise.
+ */
+#define GRID_MAX_BOUNDS	64
+
+static int
+leaf_is_cell(const struct panels_page *pg, const struct rect *r)
+{
+	return (r->x1 - r->x0) * pg->norm >= GRID_MIN_PERIOD / 2 &&
+	       (r->y1 - r->y0) * pg->norm >= GRID_MIN_PERIOD / 2;
+}
+
+static void
+complete_grid_axis(struct panels_page *pg, const struct rect *g, int axis)
+{
+	/* axis 1: column boundaries (x); axis 0: row boundaries (y) */
+	double b[GRID_MAX_BOUNDS];
+	int support[GRID_MAX_BOUNDS], nb = 0, k;
+	size_t i, j, n0 = pg->nleaves;
+	double ext = axis == 1 ? g->x1 - g->x0 : g->y1 - g->y0;
+
+	for (i = 0; i < n0; i++) {
+		const struct rect *a = &pg->leaves[i].r;
+		const struct rect *nx = NULL;
+		double bx;
+
+		if (!rect_holds(g, a) || !leaf_is_cell(pg, a))
+			continue;
+		/* the nearest cell after a along the axis, overlapping it
+		   across the axis by half */
+		for (j = 0; j < n0; j++) {
+			const struct rect *c = &pg->leaves[j].r;
+			double ov;
+
+			if (j == i || !rect_holds(g, c) || !leaf_is_cell(pg, c))
+				continue;
+			if (axis == 1) {
+				ov = fmin(a->y1, c->y1) - fmax(a->y0, c->y0);
+				if (c->x0 < a->x1 || ov < 0.5 * fmin(a->y1 - a->y0,
+								     c->y1 - c->y0))
+					continue;
+				if (nx == NULL || c->x0 < nx->x0)
+					nx = c;
+			} else {
+				ov = fmin(a->x1, c->x1) - fmax(a->x0, c->x0);
+				if (c->y0 < a->y1 || ov < 0.5 * fmin(a->x1 - a->x0,
+								     c->x1 - c->x0))
+					continue;
+				if (nx == NULL || c->y0 < nx->y0)
+					nx = c;
+			}
+		}
+		if (nx == NULL)
+			continue;
+		bx = axis == 1 ? (a->x1 + nx->x0) / 2.0 : (a->y1 + nx->y0) / 2.0;
+		for (k = 0; k < nb; k++)
+			if (fabs(b[k] - bx) < 0.02 * ext) {
+				support[k]++;
+				break;
+			}
+		if (k == nb && nb < GRID_MAX_BOUNDS) {
+			b[nb] = bx;
+			support[nb++] = 1;
+		}
+	}
+	for (k = 0; k < nb; k++) {
+		if (support[k] < 2)
+			continue;
+		for (i = 0; i < pg->nleaves && pg->nleaves < MAX_LEAVES; i++) {
+			struct rect *a = &pg->leaves[i].r, lo, hi;
+			int cut = (int)lround(b[k]);
+			double a0 = axis == 1 ? a->x0 : a->y0;
+			double a1 = axis == 1 ? a->x1 : a->y1;
+			double m = 0.1 * ext;
+
+			if (!rect_holds(g, a) || !leaf_is_cell(pg, a) ||
+			    cut < a0 + m || cut > a1 - m)
+				continue;
+			lo = hi = *a;
+			if (axis == 1)
+				lo.x1 = hi.x0 = cut;
+			else
+				lo.y1 = hi.y0 = cut;
+			if (!trim(pg, &lo) || !trim(pg, &hi))
+				continue;
+			wn_debug("grid completion: %d,%d-%d,%d cut at %d",
+				 a->x0, a->y0, a->x1, a->y1, cut);
+			*a = lo;
+			memset(&pg->leaves[pg->nleaves], 0, sizeof(pg->leaves[0]));
+			pg->leaves[pg->nleaves++].r = hi;
+		}
+	}
+}
+
+static void
+complete_grids(struct panels_page *pg)
+{
+	int g, k, outer;
+
+	for (g = 0; g < pg->ngrids; g++) {
+		const struct rect *gr = &pg->grids[g];
+
+		for (outer = 1, k = 0; k < pg->ngrids && outer; k++)
+			outer = k == g || !rect_holds(&pg->grids[k], gr) ||
+				(pg->grids[k].x1 - pg->grids[k].x0) *
+				(pg->grids[k].y1 - pg->grids[k].y0) <=
+				(gr->x1 - gr->x0) * (gr->y1 - gr->y0);
+		if (!outer)
+			continue;
+		complete_grid_axis(pg, gr, 1);
+		complete_grid_axis(pg, gr, 0);
 	}
 }
 
@@ -2007,14 +2132,6 @@ cmp_order(const void *a, const void *b)
 	return (p->x > q->x) - (p->x < q->x);
 }
 
-static int
-rect_holds(const struct rect *g, const struct rect *u)
-{
-	int cx = (u->x0 + u->x1) / 2, cy = (u->y0 + u->y1) / 2;
-
-	return cx >= g->x0 && cx < g->x1 && cy >= g->y0 && cy < g->y1;
-}
-
 /*
  * The cells of a regular grid are one panel's parts (one plot per
  * condition) unless they carry letters of their own: a letter printed at the
@@ -2298,6 +2415,7 @@ panels_detect_ex(const struct panel_model *m, const struct wn_image *rgb,
 	if (pg->W >= PANELS_MIN_SIDE && pg->H >= PANELS_MIN_SIDE &&
 	    (rc = xy_cut(pg, whole, 0, 0)) < 0)
 		goto out;
+	complete_grids(pg);
 	/* classify the regions */
 	for (i = 0; i < pg->nleaves; i++) {
 		struct leaf *lf = &pg->leaves[i];
