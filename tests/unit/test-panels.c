@@ -80,6 +80,26 @@ has_box(const struct panel_set *s, int x, int y, int w, int h, int tol)
 	return 0;
 }
 
+/* Is there a panel overlapping this box by at least min IoU? */
+static int
+has_overlap(const struct panel_set *s, int x, int y, int w, int h, double min)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		const struct panel *p = &s->v[i];
+		int ix = (p->x + p->w < x + w ? p->x + p->w : x + w) -
+			 (p->x > x ? p->x : x);
+		int iy = (p->y + p->h < y + h ? p->y + p->h : y + h) -
+			 (p->y > y ? p->y : y);
+		double in = ix > 0 && iy > 0 ? (double)ix * iy : 0;
+
+		if (in / ((double)p->w * p->h + (double)w * h - in) >= min)
+			return 1;
+	}
+	return 0;
+}
+
 static void
 test_model_builtin(void)
 {
@@ -164,7 +184,8 @@ test_grid_black(void)
 	test_grid(1);
 }
 
-/* A small line plot: L-shaped axes with ticks, and a rising curve. */
+/* A small line plot: L-shaped axes with ticks, and a rising curve; its
+   content spans [x + 6, x + w) x [y, y + h - 6). */
 static void
 paint_plot(struct wn_image *img, int x, int y, int w, int h, int k)
 {
@@ -213,8 +234,34 @@ test_plot_grid(void)
 	CU_ASSERT_EQUAL(s.n, 16);
 	for (r = 0; r < 4; r++)
 		for (c = 0; c < 4; c++)
-			found += has_box(&s, 10 + c * 152, 10 + r * 122, 150,
-					 120, 6);
+			found += has_box(&s, 16 + c * 152, 10 + r * 122, 144,
+					 114, 3);
+	CU_ASSERT_EQUAL(found, 16);
+	panel_set_release(&s);
+	wn_image_release(&img);
+}
+
+/* The same grid with a legend line drawn across its last row, which blocks
+   that row's gutters: its cells are still found where the grid puts them. */
+static void
+test_plot_grid_legend(void)
+{
+	struct wn_image img;
+	struct panel_set s = { 0 };
+	int r, c, found = 0;
+
+	CU_ASSERT_EQUAL_FATAL(new_image(&img, 640, 540, 3, 255), 0);
+	for (r = 0; r < 4; r++)
+		for (c = 0; c < 4; c++)
+			paint_plot(&img, 10 + c * 152, 10 + r * 122, 150, 120,
+				   r * 4 + c);
+	paint_block(&img, 40, 480, 560, 6, 31, 20, 120);
+	CU_ASSERT_EQUAL_FATAL(panels_detect(model, &img, &s), 0);
+	CU_ASSERT_EQUAL(s.n, 16);
+	for (r = 0; r < 4; r++)
+		for (c = 0; c < 4; c++)
+			found += has_overlap(&s, 16 + c * 152, 10 + r * 122, 144,
+					     114, 0.6);
 	CU_ASSERT_EQUAL(found, 16);
 	panel_set_release(&s);
 	wn_image_release(&img);
@@ -469,6 +516,8 @@ main(void)
 	    !CU_add_test(s, "grid on white", test_grid_white) ||
 	    !CU_add_test(s, "grid on black", test_grid_black) ||
 	    !CU_add_test(s, "grid of plots, thin gutters", test_plot_grid) ||
+	    !CU_add_test(s, "grid of plots, legend across a row",
+			 test_plot_grid_legend) ||
 	    !CU_add_test(s, "label under a chart", test_appendage) ||
 	    !CU_add_test(s, "reduced decode", test_scaled_coordinates) ||
 	    !CU_add_test(s, "rule between touching images",
