@@ -710,6 +710,44 @@ out:
 	return rc;
 }
 
+/* Only the components touched by this run's items are regrouped: drop the
+   edges of the others (their stored groups stand). */
+static int
+keep_hot_edges(struct run *r)
+{
+	struct dedup_uf uf = { 0 };
+	uint8_t *hot;
+	size_t m = 0;
+	int rc;
+
+	rc = dedup_uf_init(&uf, (uint32_t)r->s.n);
+	if (rc < 0)
+		return rc;
+	hot = calloc(r->s.n + 1, 1);
+	if (hot == NULL) {
+		dedup_uf_release(&uf);
+		return -ENOMEM;
+	}
+	for (size_t e = 0; e < r->s.nedges; e++)
+		dedup_uf_union(&uf, r->s.edges[2 * e], r->s.edges[2 * e + 1]);
+	for (size_t k = 0; k < r->s.n; k++)
+		if (r->query[k])
+			hot[dedup_uf_find(&uf, (uint32_t)k)] = 1;
+	for (size_t e = 0; e < r->s.nedges; e++) {
+		uint32_t a = r->s.edges[2 * e], b = r->s.edges[2 * e + 1];
+
+		if (!hot[dedup_uf_find(&uf, a)])
+			continue;
+		r->s.edges[2 * m] = a;
+		r->s.edges[2 * m + 1] = b;
+		m++;
+	}
+	r->s.nedges = m;
+	free(hot);
+	dedup_uf_release(&uf);
+	return 0;
+}
+
 int
 dedup_db_run(const struct dedup_dbopts *d, const struct dedup_params *p, int all,
 	     int regions, int jobs, const char *model, int64_t max_errors)
@@ -802,6 +840,9 @@ dedup_db_run(const struct dedup_dbopts *d, const struct dedup_params *p, int all
 		"region join %.2fs; embedding join %.2fs; %zu edges", r.s.mih_codes,
 		r.s.t_mih_build, r.s.t_mih_query, r.s.t_region, r.s.t_emb, r.s.nedges);
 	rc = old_edges(&r, keys);
+	if (rc < 0)
+		goto out;
+	rc = keep_hot_edges(&r);
 	if (rc < 0)
 		goto out;
 	rc = dedup_set_group(&r.s, &gs);

@@ -572,15 +572,35 @@ region_pair(void *vctx, size_t i, size_t j, float cos)
 	return dedup_set_add_edge(c->s, a, b);
 }
 
+/*
+ * Region candidates: whole contents against every window, rotated and flipped
+ * wholes against wholes, and each 80 % corner against the same corner.  In the
+ * incremental form only the rows of new items are multiplied (new wholes against
+ * all windows, all wholes against new windows, and so on).
+ */
+struct join_job {
+	const float *a;
+	size_t na;
+	const uint32_t *ar;
+	const float *b;
+	size_t nb;
+	const uint32_t *br;
+};
+
 static int
 region_edges(struct dedup_set *s, const uint8_t *query)
 {
-	float *full = NULL, *win = NULL, *dih = NULL, *corner = NULL;
+	struct join_job jobs[4];
+	int nj = 0;
+	float *full = NULL, *win = NULL, *dih = NULL, *cq = NULL, *ca = NULL;
+	float *qfull = NULL, *qwin = NULL, *qdih = NULL;
 	uint32_t *arow = NULL, *brow = NULL, *drow = NULL;
-	size_t na = 0, nb = 0, nd = 0;
+	uint32_t *qarow = NULL, *qbrow = NULL, *qdrow = NULL;
+	size_t na = 0, nb = 0, nd = 0, qa = 0, qb = 0, qd = 0;
 	int rc = -ENOMEM;
 	struct region_ctx c = { .s = s, .query = query };
 	const size_t dim = DEDUP_REGION_DIM;
+	float tau = s->p.region_cand < s->p.region_dup ? s->p.region_cand : s->p.region_dup;
 
 	full = malloc((s->n + 1) * dim * sizeof(float));
 	arow = malloc((s->n + 1) * sizeof(*arow));
@@ -588,11 +608,23 @@ region_edges(struct dedup_set *s, const uint8_t *query)
 	brow = malloc((s->n * DEDUP_REGION_WINDOWS + 1) * sizeof(*brow));
 	dih = malloc((s->n * 7 + 1) * dim * sizeof(float));
 	drow = malloc((s->n * 7 + 1) * sizeof(*drow));
-	corner = malloc((s->n + 1) * dim * sizeof(float));
-	if (!full || !arow || !win || !brow || !dih || !drow || !corner)
+	ca = malloc((s->n + 1) * dim * sizeof(float));
+	cq = malloc((s->n + 1) * dim * sizeof(float));
+	if (!full || !arow || !win || !brow || !dih || !drow || !ca || !cq)
 		goto out;
+	if (query) {
+		qfull = malloc((s->n + 1) * dim * sizeof(float));
+		qarow = malloc((s->n + 1) * sizeof(*qarow));
+		qwin = malloc((s->n * DEDUP_REGION_WINDOWS + 1) * dim * sizeof(float));
+		qbrow = malloc((s->n * DEDUP_REGION_WINDOWS + 1) * sizeof(*qbrow));
+		qdih = malloc((s->n * 7 + 1) * dim * sizeof(float));
+		qdrow = malloc((s->n * 7 + 1) * sizeof(*qdrow));
+		if (!qfull || !qarow || !qwin || !qbrow || !qdih || !qdrow)
+			goto out;
+	}
 	for (size_t i = 0; i < s->n; i++) {
 		const float *r = s->region + i * REGION_FLOATS;
+		int q = query && query[i];
 
 		if (!(s->it[i].flags & DEDUP_HAS_REGION))
 			continue;
@@ -605,35 +637,60 @@ region_edges(struct dedup_set *s, const uint8_t *query)
 			dedup_region_dihedral(r, v, dih + nd * dim);
 			drow[nd++] = (uint32_t)i;
 		}
+		if (!q)
+			continue;
+		memcpy(qfull + qa * dim, r, dim * sizeof(float));
+		qarow[qa++] = (uint32_t)i;
+		memcpy(qwin + qb * dim, r, WINDOW_FLOATS * sizeof(float));
+		for (int w = 0; w < DEDUP_REGION_WINDOWS; w++)
+			qbrow[qb++] = (uint32_t)i;
+		for (int v = 1; v < 8; v++) {
+			dedup_region_dihedral(r, v, qdih + qd * dim);
+			qdrow[qd++] = (uint32_t)i;
+		}
 	}
-	/* whole content against every window of every item */
-	c.arow = arow;
-	c.brow = brow;
-	rc = dedup_cos_join(full, na, win, nb, (int)dim, 0,
-			    s->p.region_cand < s->p.region_dup ? s->p.region_cand : s->p.region_dup,
-			    region_pair, &c);
-	if (rc < 0)
-		goto out;
-	/* rotated and flipped whole content against whole content */
-	c.arow = drow;
-	c.brow = arow;
-	rc = dedup_cos_join(dih, nd, full, na, (int)dim, 0, s->p.region_dup, region_pair, &c);
-	if (rc < 0)
-		goto out;
-	/* each 80 % corner against the same corner */
-	c.arow = arow;
-	c.brow = arow;
+	/* (A rows, B rows) pairs to multiply: all x all, or new x all and all x new */
+
+	if (query == NULL) {
+		jobs[nj++] = (struct join_job){ full, na, arow, win, nb, brow };
+		jobs[nj++] = (struct join_job){ dih, nd, drow, full, na, arow };
+	} else {
+		jobs[nj++] = (struct join_job){ qfull, qa, qarow, win, nb, brow };
+		jobs[nj++] = (struct join_job){ full, na, arow, qwin, qb, qbrow };
+		jobs[nj++] = (struct join_job){ qdih, qd, qdrow, full, na, arow };
+		jobs[nj++] = (struct join_job){ dih, nd, drow, qfull, qa, qarow };
+	}
+	for (int j = 0; j < nj; j++) {
+		c.arow = jobs[j].ar;
+		c.brow = jobs[j].br;
+		rc = dedup_cos_join(jobs[j].a, jobs[j].na, jobs[j].b, jobs[j].nb, (int)dim, 0,
+				    tau, region_pair, &c);
+		if (rc < 0)
+			goto out;
+	}
+	/* each 80 % corner against the same corner (of new items, when incremental) */
 	for (int k = 0; k < 4; k++) {
 		size_t off = (size_t)DEDUP_REGION_CORNER(k) * dim;
 
 		for (size_t i = 0; i < na; i++)
-			memcpy(corner + i * dim, s->region + arow[i] * REGION_FLOATS + off,
+			memcpy(ca + i * dim, s->region + arow[i] * REGION_FLOATS + off,
 			       dim * sizeof(float));
-		rc = dedup_cos_join(corner, na, corner, na, (int)dim, 1, s->p.region_dup,
-				    region_pair, &c);
+		if (query == NULL) {
+			c.arow = arow;
+			c.brow = arow;
+			rc = dedup_cos_join(ca, na, ca, na, (int)dim, 1, tau, region_pair, &c);
+		} else {
+			for (size_t i = 0; i < qa; i++)
+				memcpy(cq + i * dim, s->region + qarow[i] * REGION_FLOATS + off,
+				       dim * sizeof(float));
+			c.arow = qarow;
+			c.brow = arow;
+			rc = dedup_cos_join(cq, qa, ca, na, (int)dim, 0, tau, region_pair, &c);
+		}
 		if (rc < 0)
 			goto out;
 	}
+	rc = 0;
 out:
 	free(full);
 	free(win);
@@ -641,7 +698,14 @@ out:
 	free(brow);
 	free(dih);
 	free(drow);
-	free(corner);
+	free(ca);
+	free(cq);
+	free(qfull);
+	free(qarow);
+	free(qwin);
+	free(qbrow);
+	free(qdih);
+	free(qdrow);
 	return rc;
 }
 
