@@ -267,6 +267,33 @@ test_plot_grid_legend(void)
 	wn_image_release(&img);
 }
 
+/* A tick label reaching into the next plot closes one gutter of one row:
+   that row is split where the other rows end their cells. */
+static void
+test_plot_grid_touching(void)
+{
+	struct wn_image img;
+	struct panel_set s = { 0 };
+	int r, c, found = 0;
+
+	CU_ASSERT_EQUAL_FATAL(new_image(&img, 640, 520, 3, 255), 0);
+	for (r = 0; r < 4; r++)
+		for (c = 0; c < 4; c++)
+			paint_plot(&img, 10 + c * 152, 10 + r * 122, 150, 120,
+				   r * 4 + c);
+	paint_block(&img, 156, 10 + 2 * 122 + 50, 16, 8, 41, 20, 120);
+	paint_block(&img, 308, 10 + 2 * 122 + 50, 16, 8, 42, 20, 120);
+	CU_ASSERT_EQUAL_FATAL(panels_detect(model, &img, &s), 0);
+	CU_ASSERT_EQUAL(s.n, 16);
+	for (r = 0; r < 4; r++)
+		for (c = 0; c < 4; c++)
+			found += has_overlap(&s, 16 + c * 152, 10 + r * 122, 144,
+					     114, 0.75);
+	CU_ASSERT_EQUAL(found, 16);
+	panel_set_release(&s);
+	wn_image_release(&img);
+}
+
 /* A bar chart's rotated category label, cut off under its axis by a thin
    gutter, stays with the chart. */
 static void
@@ -518,6 +545,8 @@ main(void)
 	    !CU_add_test(s, "grid of plots, thin gutters", test_plot_grid) ||
 	    !CU_add_test(s, "grid of plots, legend across a row",
 			 test_plot_grid_legend) ||
+	    !CU_add_test(s, "grid of plots, a row without gutters",
+			 test_plot_grid_touching) ||
 	    !CU_add_test(s, "label under a chart", test_appendage) ||
 	    !CU_add_test(s, "reduced decode", test_scaled_coordinates) ||
 	    !CU_add_test(s, "rule between touching images",
