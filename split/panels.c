@@ -14,19 +14,27 @@
  *    relative to the region's other gutters, the size, density and extent of
  *    the parts on both sides.  The axis with the best candidate is cut at all
  *    its candidates scoring above the threshold, and the parts recurse.
+ *    Separators that fall at one period (four or more aligned parts of equal
+ *    extent and similar density: a grid of plots with gutters of a pixel or
+ *    two) are cut whatever the model says, and once the cuts are done, the
+ *    cell boundaries of a grid's other rows (columns) split the cells of a
+ *    row (column) whose gutters a tick label or legend closes.
  * 4. Final regions are classified: a lone glyph becomes a panel label,
  *    fragments (axis titles, tick labels, legends cut off by a gutter) join
  *    the nearest panel, titles far away and specks are dropped; a second
- *    logistic model decides what is a panel on its own.
+ *    logistic model decides what is a panel on its own; a small panel-like
+ *    region right against a panel's edge and within its span (category
+ *    labels under a bar chart) joins it.
  * 5. Panels take the letter printed nearest their top-left corner, outside,
  *    or inside (read against the corner's own background); gaps in the letter
  *    sequence are filled in reading order, unlettered units take the free
  *    letter that precedes them, and letters whose case cannot be told apart
- *    follow the figure's case.
+ *    follow the figure's case.  The cells of a grid share the letter
+ *    printed at its corner unless they are lettered one by one.
  * 6. A third logistic model looks at the whole result (panel count, coverage,
  *    alignment, straight image edges, letters found, the best top-level
  *    separator) and turns the accidental splits of a single image back into
- *    one panel.
+ *    one panel; a figure where a regular grid was cut is compound.
  */
 #include <errno.h>
 #include <math.h>
