@@ -1029,6 +1029,8 @@ rect_holds(const struct rect *g, const struct rect *u)
 #define GRID_MAX_ASPECT	8	/* of a part */
 #define GRID_MAX_PER_PART 3	/* separators per part, at most */
 #define GRID_MIN_ALIGN	0.7	/* narrowest part / widest across the axis */
+#define GRID_EXACT	0.03	/* three parts: equal to this fraction */
+#define GRID_EXACT_FILL	0.4	/* three parts: images, this dense */
 
 static double
 cand_mid(const struct cand *c)
@@ -1048,8 +1050,12 @@ grid_valid(const struct panels_page *pg, const struct rect *r, int axis,
 	double omin = 1e9, omax = 0;
 	int k;
 
-	if (len < GRID_MIN_CUTS || head < 0.5 * p || head > 1.5 * p ||
+	if (len < GRID_MIN_CUTS - 1 || head < 0.5 * p || head > 1.5 * p ||
 	    tail < 0.5 * p || tail > 1.5 * p)
+		return 0;
+	/* three parts only: images of one size side by side, exactly */
+	if (len < GRID_MIN_CUTS &&
+	    (fabs(head - p) > GRID_EXACT * p || fabs(tail - p) > GRID_EXACT * p))
 		return 0;
 	for (k = 0; k <= len; k++) {
 		struct rect s = *r;
@@ -1083,6 +1089,9 @@ grid_valid(const struct panels_page *pg, const struct rect *r, int axis,
 	}
 	/* the cells of a grid line up: the steps of a scheme or the lines of
 	   a text differ in width */
+	if (len < GRID_MIN_CUTS && (dmin < GRID_EXACT_FILL ||
+				    omin < 0.97 * omax))
+		return 0;
 	return dmin >= 0.4 * dmax && omin >= GRID_MIN_ALIGN * omax;
 }
 
@@ -1096,20 +1105,20 @@ grid_valid(const struct panels_page *pg, const struct rect *r, int axis,
  */
 static int
 grid_chain(const struct panels_page *pg, const struct rect *r, int axis,
-	   const struct cand *c, int n, uint8_t *pick)
+	   const struct cand *c, int n, int lines, uint8_t *pick)
 {
 	int i, j, k, len, best = 0;
 	int chain[GRID_MAX_CANDS], bestv[GRID_MAX_CANDS];
 
 	memset(pick, 0, GRID_MAX_CANDS);
-	if (n < GRID_MIN_CUTS || n > GRID_MAX_CANDS)
+	if (n < GRID_MIN_CUTS - 1 || n > GRID_MAX_CANDS)
 		return 0;
 	for (i = 0; i < n; i++) {
 		for (j = i + 1; j < n; j++) {
 			double p = cand_mid(&c[j]) - cand_mid(&c[i]);
 
-			if (p * pg->norm < GRID_MIN_PERIOD || c[i].line ||
-			    c[j].line)
+			if (p * pg->norm < GRID_MIN_PERIOD ||
+			    (!lines && (c[i].line || c[j].line)))
 				continue;
 			chain[0] = i;
 			chain[1] = j;
@@ -1123,7 +1132,7 @@ grid_chain(const struct panels_page *pg, const struct rect *r, int axis,
 				for (k = chain[len - 1] + 1; k < n; k++) {
 					double d;
 
-					if (c[k].line)
+					if (c[k].line && !lines)
 						continue;
 					d = fabs(cand_mid(&c[k]) - last - p);
 
@@ -1137,7 +1146,10 @@ grid_chain(const struct panels_page *pg, const struct rect *r, int axis,
 				chain[len++] = bk;
 			}
 			/* the longest valid prefix */
-			for (; len > best; len--)
+			/* drawn lines: only images of one size side by side */
+			if (lines && len > GRID_MIN_CUTS - 1)
+				len = GRID_MIN_CUTS - 1;
+			for (; len > best && len >= GRID_MIN_CUTS - 1; len--)
 				if (grid_valid(pg, r, axis, c, chain, len, p))
 					break;
 			if (len > best) {
@@ -1148,11 +1160,38 @@ grid_chain(const struct panels_page *pg, const struct rect *r, int axis,
 	}
 	/* many more separators than the chain's: a table's rows or a text,
 	   not a grid of panels */
-	if (n > GRID_MAX_PER_PART * (best + 1))
+	if (!lines && n > GRID_MAX_PER_PART * (best + 1))
 		return 0;
 	for (k = 0; k < best; k++)
 		pick[bestv[k]] = 1;
 	return best;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Whether most separators of c[0..n) are evenly spaced, as a table's rows
+   are: then equal thirds say nothing. */
+static int
+evenly_ruled(const struct cand *c, int n)
+{
+	double d[GRID_MAX_CANDS], med;
+	int i, even = 0;
+
+	if (n < 6 || n > GRID_MAX_CANDS)
+		return n > GRID_MAX_CANDS;
+	for (i = 1; i < n; i++)
+		d[i - 1] = cand_mid(&c[i]) - cand_mid(&c[i - 1]);
+	qsort(d, (size_t)(n - 1), sizeof(d[0]), cmp_double);
+	med = d[(n - 1) / 2];
+	for (i = 0; i < n - 1; i++)
+		even += fabs(d[i] - med) <= 0.15 * med;
+	return even >= 5 && 2 * even >= n - 1;
 }
 
 /* In mode 0, raise the candidates of a regular grid above the threshold. */
@@ -1167,8 +1206,11 @@ grid_boost(struct panels_page *pg, const struct rect *r,
 		int from = axis == 0 ? 0 : nh, to = axis == 0 ? nh : n;
 
 		qsort(c + from, (size_t)(to - from), sizeof(*c), cmp_cand);
-		if (grid_chain(pg, r, axis, c + from, to - from, pick) <
-		    GRID_MIN_CUTS)
+		if (grid_chain(pg, r, axis, c + from, to - from, 0, pick) <
+		    GRID_MIN_CUTS - 1 &&
+		    (evenly_ruled(c + from, to - from) ||
+		     grid_chain(pg, r, axis, c + from, to - from, 1, pick) <
+		     GRID_MIN_CUTS - 1))
 			continue;
 		if (pg->ngrids < GRID_MAX_RECTS)
 			pg->grids[pg->ngrids++] = *r;

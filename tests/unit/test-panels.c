@@ -294,6 +294,48 @@ test_plot_grid_touching(void)
 	wn_image_release(&img);
 }
 
+/* Three scans of one size side by side on black, with a thin bright rule
+   between them: each a disc of tissue, touching the next at the rule. */
+static void
+test_three_scans(void)
+{
+	struct wn_image img;
+	struct panel_set s = { 0 };
+	int k, x, y, found = 0;
+
+	CU_ASSERT_EQUAL_FATAL(new_image(&img, 604, 200, 3, 0), 0);
+	for (k = 0; k < 3; k++) {
+		uint32_t seed = (uint32_t)(51 + k);
+
+		for (y = 0; y < 200; y++)
+			for (x = 0; x < 200; x++) {
+				int dx = x - 100, dy = y - 100 - 10 * k;
+				uint8_t *p = img.px + ((size_t)y * 604 + k * 202 +
+						       x) * 3;
+
+				seed = seed * 1103515245u + 12345u;
+				if (dx * dx + dy * dy < 85 * 85)
+					p[0] = p[1] = p[2] = (uint8_t)(60 +
+						(seed >> 16) % 160u);
+			}
+		/* the scanner's annotation in the corner */
+		paint_block(&img, k * 202 + 4, 4, 30, 6, (uint32_t)(61 + k),
+			    150, 250);
+	}
+	for (y = 0; y < 200; y++)
+		for (k = 1; k < 3; k++) {
+			memset(img.px + ((size_t)y * 604 + k * 202 - 2) * 3,
+			       230, 6);
+		}
+	CU_ASSERT_EQUAL_FATAL(panels_detect(model, &img, &s), 0);
+	CU_ASSERT_EQUAL(s.n, 3);
+	for (k = 0; k < 3; k++)
+		found += has_overlap(&s, k * 202, 0, 200, 200, 0.6);
+	CU_ASSERT_EQUAL(found, 3);
+	panel_set_release(&s);
+	wn_image_release(&img);
+}
+
 /* A bar chart's rotated category label, cut off under its axis by a thin
    gutter, stays with the chart. */
 static void
@@ -547,6 +589,7 @@ main(void)
 			 test_plot_grid_legend) ||
 	    !CU_add_test(s, "grid of plots, a row without gutters",
 			 test_plot_grid_touching) ||
+	    !CU_add_test(s, "three scans, rules between", test_three_scans) ||
 	    !CU_add_test(s, "label under a chart", test_appendage) ||
 	    !CU_add_test(s, "reduced decode", test_scaled_coordinates) ||
 	    !CU_add_test(s, "rule between touching images",
