@@ -177,8 +177,10 @@ run(const char *db_path, struct pmc_opts *o, int source, int busy_ms, int argc, 
 		 (long long)st.articles, (long long)st.new_docs, (long long)st.changed_docs,
 		 (long long)st.unchanged, (long long)st.images, st.bytes / 1e6,
 		 (long long)st.rejected, (long long)st.transient, wn_now() - t0);
-	if (wn_log_enabled(WN_LOG_INFO) || status != EX_OK)
-		wn_log(status == EX_OK ? WN_LOG_INFO : WN_LOG_WARNING, "done: %s", summary);
+	if (status == EX_OK)
+		wn_summary("done: %s", summary);
+	else
+		wn_warn("done: %s", summary);
 	wn_db_run_end(db, status, summary);
 out:
 	wn_db_close(db);

@@ -76,6 +76,32 @@ wn_log(enum wn_log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* True when standard output is a pipe or socket whose reader has gone. */
+static int
+reader_left(void)
+{
+	struct pollfd p = { .fd = STDOUT_FILENO, .events = POLLOUT };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
+}
+
+void
+wn_summary(const char *fmt, ...)
+{
+	va_list ap;
+	int saved = log_verbosity;
+
+	/* a pipeline whose reader left (| head) stays quiet */
+	if (log_verbosity < 1 || ferror(stdout) || reader_left())
+		return;
+	if (log_verbosity < WN_LOG_INFO)
+		log_verbosity = WN_LOG_INFO;
+	va_start(ap, fmt);
+	wn_vlog(WN_LOG_INFO, fmt, ap);
+	va_end(ap);
+	log_verbosity = saved;
+}
+
 const char *
 wn_strerror(int err)
 {
@@ -142,15 +168,6 @@ wn_stdout_error(void)
 	if (!ferror(stdout))
 		return 0;
 	return errno == EPIPE ? -EPIPE : -EIO;
-}
-
-/* True when standard output is a pipe or socket whose reader has gone. */
-static int
-reader_left(void)
-{
-	struct pollfd p = { .fd = STDOUT_FILENO, .events = POLLOUT };
-
-	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
 }
 
 int

@@ -1042,7 +1042,7 @@ out:
 	if (c->db->run_id > 0)
 		(void)wn_db_run_end(c->db, status, summary);
 	if (status == EX_OK || status == WN_EX_PARTIAL)
-		wn_info("done: %s", summary);
+		wn_summary("done: %s", summary);
 	finalize_all(c);
 	if (c->keys_loaded)
 		keys_release(&c->keys);

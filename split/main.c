@@ -930,7 +930,8 @@ out:
 			"%lld caption spans), %lld failed", (long long)c.nsplit,
 			(long long)c.npanels, (long long)c.nsubcaps,
 			(long long)c.nerrors);
-	wn_info("done: %s in %.1fs", summary, wn_now() - t0);
+	if (status == EX_OK || status == WN_EX_PARTIAL)
+		wn_summary("done: %s in %.1fs", summary, wn_now() - t0);
 	if (db->run_id > 0)
 		(void)wn_db_run_end(db, status, summary);
 	for (i = 0; i < c.nfigs; i++)
