@@ -25,7 +25,7 @@ int caption_eval_main(int argc, char **argv);
 static const char usage_text[] =
 	"usage: winnow-train [-qv] [-d FILE] [--dev DIR] [--data DIR] [-m FILE]\n"
 	"                    [-o FILE] [--c-output FILE] [--glyphs FILE] [--seed N]\n"
-	"                    [--synth N] [--epochs N] COMMAND [ARG...]\n"
+	"                    [--synth N] [--epochs N] [--rounds N] COMMAND [ARG...]\n"
 	"\n"
 	"Commands:\n"
 	"  panels        retrain the panel separator (cuts and regions)\n"
@@ -33,7 +33,7 @@ static const char usage_text[] =
 #ifdef HAVE_CAPTION_TRAIN
 	"  captions      retrain the sub-caption model\n"
 #endif
-	"  all           all of the above, in order\n"
+	"  all           all of the above, in order, from a fixed initial model\n"
 	"  eval          scores on the held-back dev figures, with a baseline\n"
 	"  detect FILE...  panels of images as JSON Lines, with the -m model\n"
 	"  synth DIR     write --synth N synthetic figures and their boxes\n"
@@ -49,6 +49,7 @@ static const char usage_text[] =
 	"      --seed N        random seed (default 1)\n"
 	"      --synth N       synthetic figures for panels (default 600)\n"
 	"      --epochs N      glyph training epochs (default 12)\n"
+	"      --rounds N      panel rounds of 'all' (default 4)\n"
 	"  -q, --quiet         errors only\n"
 	"  -v, --verbose       more messages (repeatable)\n"
 	"  -h, --help          this help\n"
@@ -68,8 +69,19 @@ static int
 run(struct train_opts *o, int argc, char **argv)
 {
 	const char *cmd = argv[0];
-	int rc;
+	int rc, i;
 
+	/* options after the command would otherwise be lost, and the
+	   sources overwritten by a run meant for a scratch file */
+	for (i = 1; i < argc; i++)
+		if (argv[i][0] == '-' && argv[i][1] != '\0' &&
+		    strcmp(cmd, "captions") != 0)
+			return wn_usage_error("option '%s' after the command; "
+					      "options go before it", argv[i]);
+	if (argc > 1 && (strcmp(cmd, "panels") == 0 ||
+			 strcmp(cmd, "labels") == 0 ||
+			 strcmp(cmd, "all") == 0 || strcmp(cmd, "eval") == 0))
+		return wn_usage_error("'%s' takes no arguments", cmd);
 	if (strcmp(cmd, "panels") == 0)
 		return train_panels_main(o);
 	if (strcmp(cmd, "labels") == 0)
@@ -79,17 +91,25 @@ run(struct train_opts *o, int argc, char **argv)
 		return caption_train_main(argc, argv);
 #endif
 	if (strcmp(cmd, "all") == 0) {
-		/* glyphs first: the panel regions use the letters */
-		if ((rc = train_labels_main(o)) != EX_OK)
-			return rc;
-		o->model_in = o->model_out;
-		if ((rc = train_panels_main(o)) != EX_OK)
+		if (o->model_in != NULL)
+			return wn_usage_error("'all' starts from its fixed "
+					      "initial model; -m is for the "
+					      "other commands");
+		if ((rc = train_all_main(o)) != EX_OK)
 			return rc;
 #ifdef HAVE_CAPTION_TRAIN
 		{
-			char *cargv[] = { (char *)"captions", NULL };
+			char cout[4096];
+			char *cargv[] = { (char *)"captions", (char *)"-o",
+					  cout, NULL };
 
-			if ((rc = caption_train_main(1, cargv)) != EX_OK)
+			/* with -o the caption model goes beside FILE: a
+			   scratch run leaves the sources alone */
+			if ((size_t)snprintf(cout, sizeof(cout), "%s.caption-lr.inc",
+					     o->model_out) >= sizeof(cout))
+				return wn_usage_error("-o path too long");
+			if ((rc = caption_train_main(o->scratch ? 3 : 1,
+						     cargv)) != EX_OK)
 				return rc;
 		}
 #endif
@@ -128,6 +148,7 @@ main(int argc, char *argv[])
 		{ "seed",     required_argument, NULL, 5 },
 		{ "synth",    required_argument, NULL, 6 },
 		{ "epochs",   required_argument, NULL, 7 },
+		{ "rounds",   required_argument, NULL, 9 },
 		{ "json",     no_argument,       NULL, 8 },
 		{ "quiet",    no_argument,       NULL, 'q' },
 		{ "verbose",  no_argument,       NULL, 'v' },
@@ -143,11 +164,15 @@ main(int argc, char *argv[])
 		.seed = 1,
 		.synth = 600,
 		.epochs = 12,
+		.rounds = 4,
 	};
 	int c, verbosity = 1, out_given = 0, c_given = 0, v;
 	int64_t seed;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* the caption trainer finds its data through SOURCE_ROOT */
+	if (setenv("SOURCE_ROOT", WN_SOURCE_ROOT, 0) != 0)
+		return EX_OSERR;
 	wn_log_init("winnow-train", verbosity);
 	opterr = 0;	/* wn_bad_option() says it, once */
 	/* "+": options stop at the command, so "detect" takes its own files */
@@ -190,6 +215,11 @@ main(int argc, char *argv[])
 				return wn_usage_error("invalid --epochs '%s'", optarg);
 			o.epochs = v;
 			break;
+		case 9:
+			if (wn_parse_int(optarg, 1, 100, &v) < 0)
+				return wn_usage_error("invalid --rounds '%s'", optarg);
+			o.rounds = v;
+			break;
 		case 8:
 			o.json = 1;
 			break;
@@ -213,6 +243,7 @@ main(int argc, char *argv[])
 	/* an explicit model file without a C file: do not touch the sources */
 	if (out_given && !c_given)
 		o.c_out = NULL;
+	o.scratch = out_given;
 	wn_log_init("winnow-train", verbosity);
 	return wn_finish_stdout(run(&o, argc - optind, argv + optind));
 }

@@ -267,20 +267,14 @@ out:
 }
 
 int
-train_labels_main(const struct train_opts *o)
+train_labels_fit(const struct train_opts *o, struct panel_model *m)
 {
 	struct samples s = { 0 };
-	struct panel_model *m = NULL;
 	struct labels_model tmp;
 	size_t *tr = NULL, *te = NULL, ntr = 0, nte = 0, i;
 	int rc, status = EX_SOFTWARE, nout = (int)strlen(classes), ok = 0;
-	double t0 = wn_now();
 
 	memset(&tmp, 0, sizeof(tmp));
-	if ((rc = panel_model_load(o->model_in, &m)) < 0) {
-		wn_error("cannot load model: %s", wn_strerror(rc));
-		return EX_NOINPUT;
-	}
 	if ((rc = read_samples(o, &s)) < 0) {
 		status = EX_NOINPUT;
 		goto out;
@@ -313,14 +307,8 @@ train_labels_main(const struct train_opts *o)
 	wn_info("glyphs: %zu samples, %.1f%% right on the %zu held back",
 		s.n, 100.0 * ok / (nte ? nte : 1), nte);
 	panel_model_set_glyphs(m, &tmp);
-	if ((rc = train_write_model(m, o->model_out, o->c_out)) < 0) {
-		status = EX_CANTCREAT;
-		goto out;
-	}
 	printf("labels: glyph accuracy %.4f on %zu held-back rendered glyphs\n",
 	       (double)ok / (nte ? nte : 1), nte);
-	wn_info("done: glyph model written to '%s' in %.1fs", o->model_out,
-		wn_now() - t0);
 	status = EX_OK;
 	goto out;
 fail:
@@ -332,6 +320,29 @@ out:
 	free(te);
 	free(s.x);
 	free(s.y);
+	return status;
+}
+
+int
+train_labels_main(const struct train_opts *o)
+{
+	struct panel_model *m = NULL;
+	double t0 = wn_now();
+	int rc, status;
+
+	if ((rc = panel_model_load(o->model_in, &m)) < 0) {
+		wn_error("cannot load model: %s", wn_strerror(rc));
+		return EX_NOINPUT;
+	}
+	if ((status = train_labels_fit(o, m)) != EX_OK)
+		goto out;
+	if ((rc = train_write_model(m, o->model_out, o->c_out)) < 0) {
+		status = EX_CANTCREAT;
+		goto out;
+	}
+	wn_info("done: glyph model written to '%s' in %.1fs", o->model_out,
+		wn_now() - t0);
+out:
 	panel_model_free(m);
 	return status;
 }

@@ -544,7 +544,7 @@ figure_example(const struct panel_model *m, const struct wn_image *img,
 /* The compound-or-single model, on results of two panels or more. */
 static int
 train_figure(const struct train_opts *o, struct panel_model *m,
-	     struct train_set *figs, struct synth_pool *pool)
+	     struct train_set *figs, struct synth_pool *pool, double *ret_f1)
 {
 	struct train_xy d;
 	float w[PANELS_FIG_NF];
@@ -585,11 +585,80 @@ train_figure(const struct train_opts *o, struct panel_model *m,
 				keep = thr;
 			}
 		}
-		if (rc >= 0)
+		if (rc >= 0) {
 			panel_model_set_figure(m, w, (float)keep);
+			*ret_f1 = best;
+		}
 	}
 	train_xy_release(&d);
 	return rc;
+}
+
+/*
+ * One refinement round: fit the separator model on the candidates met while
+ * walking the ground-truth cuts with m, the region model on the regions m's
+ * new cuts leave, the cut threshold, then the compound-or-single model.  m is
+ * changed in place; *ret_f1 gets the panel F1 at IoU 0.5 on the training
+ * figures of the result.
+ */
+static int
+panels_fit(const struct train_opts *o, struct panel_model *m,
+	   struct train_set *figs, struct synth_pool *pool, double *ret_f1)
+{
+	struct train_xy d;
+	double best = -1, thr, f1, keep = 0.5;
+	int rc;
+
+	train_xy_init(&d, PANELS_CUT_NF);
+	if ((rc = collect(o, m, figs, pool, COLLECT_CUTS, &d)) < 0)
+		goto out;
+	wn_info("cuts: %zu examples, %zu between units", d.n, count_pos(&d));
+	if ((rc = train_logistic(&d, 1.0, panel_model_cut_weights(m))) < 0)
+		goto out;
+	train_xy_release(&d);
+	train_xy_init(&d, PANELS_LEAF_NF);
+	if ((rc = collect(o, m, figs, pool, COLLECT_LEAVES, &d)) < 0)
+		goto out;
+	wn_info("regions: %zu examples, %zu panels", d.n, count_pos(&d));
+	if ((rc = train_logistic(&d, 1.0, panel_model_leaf_weights(m))) < 0)
+		goto out;
+	panel_model_set_figure(m, NULL, 0);
+	/* the cut threshold that does best on the training figures */
+	for (thr = 0.15; thr < 0.71; thr += 0.05) {
+		panel_model_set_cut_threshold(m, (float)thr);
+		f1 = tune_f1(o, m, figs);
+		wn_info("cut threshold %.2f: training F1@0.5 %.4f", thr, f1);
+		if (f1 > best + 1e-9) {
+			best = f1;
+			keep = thr;
+		}
+	}
+	panel_model_set_cut_threshold(m, (float)keep);
+	wn_info("cut threshold %.2f kept", keep);
+	*ret_f1 = best;
+	rc = train_figure(o, m, figs, pool, ret_f1);
+out:
+	train_xy_release(&d);
+	return rc;
+}
+
+static int
+load_data(const struct train_opts *o, struct train_set *figs,
+	  struct synth_pool **pool)
+{
+	int rc;
+
+	if (train_load_figs(o->dev, figs) < 0)
+		return -ENOENT;
+	if (o->synth > 0) {
+		rc = synth_pool_load(o->data, pool);
+		if (rc < 0) {
+			wn_error("cannot load single images from '%s': %s",
+				 o->data, wn_strerror(rc));
+			return rc;
+		}
+	}
+	return 0;
 }
 
 int
@@ -598,63 +667,20 @@ train_panels_main(const struct train_opts *o)
 	struct panel_model *m = NULL;
 	struct train_set figs = { 0 };
 	struct synth_pool *pool = NULL;
-	struct train_xy d;
-	double t0 = wn_now();
+	double t0 = wn_now(), f1 = 0;
 	int rc, status = EX_SOFTWARE;
 
-	train_xy_init(&d, PANELS_CUT_NF);
-	if (load_model(o, &m) < 0) {
+	if (load_model(o, &m) < 0 || load_data(o, &figs, &pool) < 0) {
 		status = EX_NOINPUT;
 		goto out;
 	}
-	if (train_load_figs(o->dev, &figs) < 0) {
-		status = EX_NOINPUT;
-		goto out;
-	}
-	if (o->synth > 0) {
-		rc = synth_pool_load(o->data, &pool);
-		if (rc < 0) {
-			wn_error("cannot load single images from '%s': %s",
-				 o->data, wn_strerror(rc));
-			status = EX_NOINPUT;
-			goto out;
-		}
-	}
-	if ((rc = collect(o, m, &figs, pool, COLLECT_CUTS, &d)) < 0)
-		goto fail;
-	wn_info("cuts: %zu examples, %zu between units", d.n, count_pos(&d));
-	if ((rc = train_logistic(&d, 1.0, panel_model_cut_weights(m))) < 0)
-		goto fail;
-	train_xy_release(&d);
-	train_xy_init(&d, PANELS_LEAF_NF);
-	if ((rc = collect(o, m, &figs, pool, COLLECT_LEAVES, &d)) < 0)
-		goto fail;
-	wn_info("regions: %zu examples, %zu panels", d.n, count_pos(&d));
-	if ((rc = train_logistic(&d, 1.0, panel_model_leaf_weights(m))) < 0)
-		goto fail;
-	panel_model_set_figure(m, NULL, 0);
-	{
-		/* the cut threshold that does best on the training figures */
-		double best = -1, thr, f1, keep = 0.5;
-
-		for (thr = 0.15; thr < 0.71; thr += 0.05) {
-			panel_model_set_cut_threshold(m, (float)thr);
-			f1 = tune_f1(o, m, &figs);
-			wn_info("cut threshold %.2f: training F1@0.5 %.4f", thr, f1);
-			if (f1 > best + 1e-9) {
-				best = f1;
-				keep = thr;
-			}
-		}
-		panel_model_set_cut_threshold(m, (float)keep);
-		wn_info("cut threshold %.2f kept", keep);
-	}
-	if ((rc = train_figure(o, m, &figs, pool)) < 0)
+	if ((rc = panels_fit(o, m, &figs, pool, &f1)) < 0)
 		goto fail;
 	if ((rc = train_write_model(m, o->model_out, o->c_out)) < 0) {
 		status = EX_CANTCREAT;
 		goto out;
 	}
+	printf("panels: training F1@0.5 %.4f\n", f1);
 	wn_info("done: panel model written to '%s' in %.1fs", o->model_out,
 		wn_now() - t0);
 	status = EX_OK;
@@ -663,7 +689,123 @@ fail:
 	wn_error("training failed: %s", wn_strerror(rc));
 	status = wn_exit_status(rc);
 out:
-	train_xy_release(&d);
+	synth_pool_free(pool);
+	train_set_release(&figs);
+	panel_model_free(m);
+	return status;
+}
+
+/*
+ * The model "all" starts from, so that the shipped model follows from the
+ * repository alone: cut at every gutter of 8 per mille or more and at every
+ * drawn line (bias -1, weight 2 on "gutter >= 8" and on "drawn line"), keep
+ * every region, no compound-or-single model and no letters.
+ */
+static const char initial_model[] =
+	"winnow-panels-model 1\n"
+	"fg_threshold 24\n"
+	"cut 32\n"
+	"-1 0 0 0 0 2 0 0\n"
+	"0 0 0 0 0 0 0 0\n"
+	"0 0 0 0 0 2 0 0\n"
+	"0 0 0 0 0 0 0 0\n"
+	"cut_threshold 0.5\n"
+	"leaf 20\n"
+	"5 0 0 0 0 0 0 0\n"
+	"0 0 0 0 0 0 0 0\n"
+	"0 0 0 0\n"
+	"leaf_threshold 0.5\n"
+	"label_threshold 0.6\n"
+	"end\n";
+
+int
+train_initial_model(struct panel_model **ret)
+{
+	return panel_model_parse(initial_model, sizeof(initial_model) - 1, ret);
+}
+
+/* m as model text, and back: each round starts from what a file would hold. */
+static int
+model_text(const struct panel_model *m, char **ret, size_t *ret_len)
+{
+	FILE *f = open_memstream(ret, ret_len);
+	int rc;
+
+	if (f == NULL)
+		return -errno;
+	rc = panel_model_write(m, f);
+	if (fclose(f) != 0 && rc == 0)
+		rc = -EIO;
+	if (rc < 0) {
+		free(*ret);
+		*ret = NULL;
+	}
+	return rc;
+}
+
+int
+train_all_main(const struct train_opts *o)
+{
+	struct panel_model *m = NULL, *next = NULL;
+	struct train_set figs = { 0 };
+	struct synth_pool *pool = NULL;
+	char *text = NULL, *best_text = NULL;
+	size_t len = 0, best_len = 0;
+	double t0 = wn_now(), f1 = 0, best = -1;
+	int rc, r, best_round = 0, status = EX_SOFTWARE;
+
+	if ((rc = train_initial_model(&m)) < 0)
+		goto fail;
+	/* glyphs first: the regions use the letters */
+	if ((status = train_labels_fit(o, m)) != EX_OK)
+		goto out;
+	status = EX_SOFTWARE;
+	if (load_data(o, &figs, &pool) < 0) {
+		status = EX_NOINPUT;
+		goto out;
+	}
+	for (r = 1; r <= o->rounds; r++) {
+		if ((rc = panels_fit(o, m, &figs, pool, &f1)) < 0)
+			goto fail;
+		if ((rc = model_text(m, &text, &len)) < 0)
+			goto fail;
+		printf("panels: round %d: training F1@0.5 %.4f\n", r, f1);
+		if ((rc = panel_model_parse(text, len, &next)) < 0)
+			goto fail;
+		if (f1 > best + 1e-9) {
+			free(best_text);
+			best_text = text;
+			best_len = len;
+			best = f1;
+			best_round = r;
+		} else {
+			free(text);
+		}
+		text = NULL;
+		panel_model_free(m);
+		m = next;
+		next = NULL;
+	}
+	panel_model_free(m);
+	m = NULL;
+	if ((rc = panel_model_parse(best_text, best_len, &m)) < 0)
+		goto fail;
+	if ((rc = train_write_model(m, o->model_out, o->c_out)) < 0) {
+		status = EX_CANTCREAT;
+		goto out;
+	}
+	printf("panels: round %d kept, training F1@0.5 %.4f\n", best_round,
+	       best);
+	wn_info("done: panel model written to '%s' in %.1fs", o->model_out,
+		wn_now() - t0);
+	status = EX_OK;
+	goto out;
+fail:
+	wn_error("training failed: %s", wn_strerror(rc));
+	status = wn_exit_status(rc);
+out:
+	free(text);
+	free(best_text);
 	synth_pool_free(pool);
 	train_set_release(&figs);
 	panel_model_free(m);

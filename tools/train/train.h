@@ -20,6 +20,8 @@ struct train_opts {
 	uint64_t seed;
 	int synth;		/* number of synthetic figures */
 	int epochs;
+	int rounds;		/* panel refinement rounds of "all" */
+	int scratch;		/* -o given: "all" keeps out of the sources */
 	int json;
 };
 
@@ -62,6 +64,15 @@ int train_logistic(const struct train_xy *d, double l2, float *ret);
 
 int train_panels_main(const struct train_opts *o);
 int train_labels_main(const struct train_opts *o);
+/* Train the glyph classifier and put it into m; an exit status. */
+int train_labels_fit(const struct train_opts *o, struct panel_model *m);
+/* Everything from the fixed initial model: glyphs, then o->rounds panel
+   rounds, each from the one before; writes the round best on the training
+   figures.  An exit status. */
+int train_all_main(const struct train_opts *o);
+/* The fixed model "all" starts from. */
+int train_initial_model(struct panel_model **ret)
+	__attribute__((warn_unused_result));
 int train_eval_main(const struct train_opts *o);
 int train_detect_main(const struct train_opts *o, int argc, char **argv);
 int train_synth_main(const struct train_opts *o, int argc, char **argv);
