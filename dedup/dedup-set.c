@@ -27,6 +27,7 @@ static const char *const method_names[DEDUP_M_COUNT] = {
 	[DEDUP_M_REGION_CONFIRMED] = "region-confirmed",
 	[DEDUP_M_REGION] = "region",
 	[DEDUP_M_EMBEDDING] = "embedding",
+	[DEDUP_M_PANEL] = "panel",
 };
 
 const char *
@@ -173,13 +174,17 @@ opt_hex(const json_t *obj, const char *key, uint8_t *out, size_t n, int *ret_has
 	return 0;
 }
 
+static int hashes_from_json(struct dedup_set *s, size_t k, const json_t *obj,
+			    const char **ret_why);
+static int panels_from_json(struct dedup_set *s, size_t k, const json_t *arr);
+
 int
 dedup_set_from_json(struct dedup_set *s, size_t k, const json_t *obj,
 		    const char **ret_why)
 {
 	struct dedup_item *it = &s->it[k];
 	const json_t *v;
-	int has;
+	int rc;
 
 	*ret_why = "path";
 	v = json_object_get(obj, "path");
@@ -192,6 +197,31 @@ dedup_set_from_json(struct dedup_set *s, size_t k, const json_t *obj,
 	if (json_object_get(obj, "error") != NULL &&
 	    json_object_get(obj, "pdq") == NULL && json_object_get(obj, "sha256") == NULL)
 		return 0;
+	rc = hashes_from_json(s, k, obj, ret_why);
+	if (rc < 0)
+		return rc;
+	v = json_object_get(obj, "width");
+	if (json_is_integer(v) && json_integer_value(v) > 0 &&
+	    json_integer_value(v) <= 1000000)
+		it->width = (int)json_integer_value(v);
+	v = json_object_get(obj, "height");
+	if (json_is_integer(v) && json_integer_value(v) > 0 &&
+	    json_integer_value(v) <= 1000000)
+		it->height = (int)json_integer_value(v);
+	*ret_why = NULL;
+	v = json_object_get(obj, "panels");
+	if (json_is_array(v) && (rc = panels_from_json(s, k, v)) < 0)
+		return rc;
+	return 1;
+}
+
+/* The hash fields of a file's object, or of one of its panels. */
+static int
+hashes_from_json(struct dedup_set *s, size_t k, const json_t *obj, const char **ret_why)
+{
+	struct dedup_item *it = &s->it[k];
+	const json_t *v;
+	int has;
 
 	*ret_why = "sha256";
 	if (opt_hex(obj, "sha256", it->sha, 32, &has) < 0)
@@ -241,16 +271,55 @@ dedup_set_from_json(struct dedup_set *s, size_t k, const json_t *obj,
 			return -WN_EFORMAT;
 		it->flags |= DEDUP_HAS_DHASH;
 	}
-	v = json_object_get(obj, "width");
-	if (json_is_integer(v) && json_integer_value(v) > 0 &&
-	    json_integer_value(v) <= 1000000)
-		it->width = (int)json_integer_value(v);
-	v = json_object_get(obj, "height");
-	if (json_is_integer(v) && json_integer_value(v) > 0 &&
-	    json_integer_value(v) <= 1000000)
-		it->height = (int)json_integer_value(v);
-	*ret_why = NULL;
-	return 1;
+	return 0;
+}
+
+/*
+ * The "panels" of a figure's object: one item each, with the figure's path and
+ * the box, pointing to the figure's item k.  A malformed panel is skipped (the
+ * figure itself stays usable); at most DEDUP_MAX_PANELS a figure.
+ */
+static int
+panels_from_json(struct dedup_set *s, size_t k, const json_t *arr)
+{
+	size_t n = json_array_size(arr);
+
+	if (n > DEDUP_MAX_PANELS)
+		n = DEDUP_MAX_PANELS;
+	for (size_t i = 0; i < n; i++) {
+		const json_t *p = json_array_get(arr, i);
+		const json_t *x = json_object_get(p, "x"), *y = json_object_get(p, "y");
+		const json_t *w = json_object_get(p, "w"), *h = json_object_get(p, "h");
+		const char *why = NULL;
+		struct dedup_item *it;
+		int64_t j;
+
+		if (!json_is_object(p) || !json_is_integer(x) || !json_is_integer(y) ||
+		    !json_is_integer(w) || !json_is_integer(h) ||
+		    json_integer_value(x) < 0 || json_integer_value(y) < 0 ||
+		    json_integer_value(w) < 1 || json_integer_value(h) < 1 ||
+		    json_integer_value(x) + json_integer_value(w) > 1000000 ||
+		    json_integer_value(y) + json_integer_value(h) > 1000000)
+			continue;
+		j = dedup_set_add(s);
+		if (j < 0)
+			return (int)j;
+		it = &s->it[j];
+		it->parent1 = (uint32_t)k + 1;
+		it->bx = (int)json_integer_value(x);
+		it->by = (int)json_integer_value(y);
+		it->bw = it->width = (int)json_integer_value(w);
+		it->bh = it->height = (int)json_integer_value(h);
+		it->path = strdup(s->it[k].path);
+		if (it->path == NULL)
+			return -ENOMEM;
+		if (hashes_from_json(s, (size_t)j, p, &why) < 0 ||
+		    !(it->flags & DEDUP_HAS_PDQ)) {
+			free(it->path);
+			s->n--;
+		}
+	}
+	return 0;
 }
 
 /* ---------------------------------------------------------------- regions */
@@ -886,7 +955,8 @@ dedup_set_match(void *ctx, uint32_t a, uint32_t b, int *ret_method, double *ret_
 	struct dedup_features f;
 
 	/* a panel and its own image, or two panels of one image, are not copies */
-	if (x->image_id != 0 && x->image_id == y->image_id)
+	if ((x->image_id != 0 && x->image_id == y->image_id) ||
+	    dedup_item_owner(s, a) == dedup_item_owner(s, b))
 		return 0;
 	dedup_set_features(s, a, b, &f);
 	if (f.same_sha || f.same_pix) {
@@ -972,9 +1042,170 @@ dedup_set_rank(void *ctx, uint32_t a, uint32_t b)
 	return 0;
 }
 
+/* Sort key of the items of folded groups: component, then the order of
+   dedup_set_rank(), then index. */
+struct fold_key {
+	uint32_t comp;
+	int area;		/* larger first */
+	int64_t when;		/* earlier first, unknown last */
+	int license_rank;
+	uint32_t item;
+};
+
+static int
+cmp_fold(const void *va, const void *vb)
+{
+	const struct fold_key *a = va, *b = vb;
+
+	if (a->comp != b->comp)
+		return a->comp < b->comp ? -1 : 1;
+	if (a->area != b->area)
+		return a->area > b->area ? -1 : 1;
+	if (a->when != b->when)
+		return a->when < b->when ? -1 : 1;
+	if (a->license_rank != b->license_rank)
+		return a->license_rank < b->license_rank ? -1 : 1;
+	return (a->item > b->item) - (a->item < b->item);
+}
+
+/*
+ * Join every group holding a panel with the group of the panel's figure, and
+ * drop the panels from the result (see dedup_set_group()).
+ */
+static int
+fold_panels(struct dedup_set *s, struct dedup_groups *gs)
+{
+	struct dedup_uf uf = { 0 };
+	struct dedup_groups out = { 0 };
+	struct fold_key *key = NULL;
+	uint32_t n = (uint32_t)s->n, *order = NULL, *comp = NULL, *mgroup = NULL;
+	int *method = NULL;
+	double *dist = NULL;
+	size_t no = 0;
+	int rc;
+
+	rc = dedup_uf_init(&uf, n);
+	if (rc < 0)
+		return rc;
+	rc = -ENOMEM;
+	order = malloc(((size_t)n + 1) * sizeof(*order));
+	comp = malloc(((size_t)n + 1) * sizeof(*comp));
+	mgroup = malloc(((size_t)n + 1) * sizeof(*mgroup));
+	method = malloc(((size_t)n + 1) * sizeof(*method));
+	dist = malloc(((size_t)n + 1) * sizeof(*dist));
+	key = malloc(((size_t)n + 1) * sizeof(*key));
+	if (key == NULL || order == NULL || comp == NULL || mgroup == NULL || method == NULL || dist == NULL)
+		goto out;
+	for (uint32_t i = 0; i < n; i++) {
+		mgroup[i] = UINT32_MAX;
+		method[i] = -1;
+		dist[i] = 0;
+	}
+	/* each item's group, and how it joined (a panel's own match is handed to
+	   the items it matched: the representative gets its member's) */
+	for (size_t g = 0; g < gs->n; g++) {
+		const struct dedup_group *gr = &gs->g[g];
+		int rep_panel = s->it[gr->rep].parent1 != 0;
+
+		mgroup[gr->rep] = (uint32_t)g;
+		for (size_t m = 0; m < gr->n; m++) {
+			uint32_t i = gr->m[m].item;
+
+			mgroup[i] = (uint32_t)g;
+			dedup_uf_union(&uf, gr->rep, i);
+			method[i] = rep_panel ? DEDUP_M_PANEL : gr->m[m].method;
+			dist[i] = gr->m[m].dist;
+			if (s->it[i].parent1 && !rep_panel && method[gr->rep] < 0) {
+				method[gr->rep] = DEDUP_M_PANEL;
+				dist[gr->rep] = gr->m[m].dist;
+			}
+		}
+	}
+	for (uint32_t i = 0; i < n; i++)
+		if (s->it[i].parent1 && mgroup[i] != UINT32_MAX)
+			dedup_uf_union(&uf, i, s->it[i].parent1 - 1);
+	for (uint32_t i = 0; i < n; i++) {
+		comp[i] = dedup_uf_find(&uf, i);
+		if (s->it[i].parent1 == 0)
+			key[no++] = (struct fold_key){
+				.comp = comp[i], .area = area_class(&s->it[i]),
+				.when = s->it[i].when ? s->it[i].when : INT64_MAX,
+				.license_rank = s->it[i].license_rank, .item = i };
+	}
+	qsort(key, no, sizeof(*key), cmp_fold);
+	for (size_t k = 0; k < no; k++)
+		order[k] = key[k].item;
+	for (size_t a = 0, b; a < no; a = b) {
+		struct dedup_group *gr;
+		uint32_t rep = order[a];
+
+		for (b = a + 1; b < no && comp[order[b]] == comp[rep]; b++)
+			;
+		if (b - a < 2)
+			continue;
+		if (out.n == out.cap) {
+			size_t cap = out.cap ? 2 * out.cap : 64;
+			struct dedup_group *g = realloc(out.g, cap * sizeof(*g));
+
+			if (g == NULL)
+				goto out;
+			out.g = g;
+			out.cap = cap;
+		}
+		gr = &out.g[out.n];
+		*gr = (struct dedup_group){ .rep = rep };
+		gr->m = calloc(b - a - 1, sizeof(*gr->m));
+		if (gr->m == NULL)
+			goto out;
+		out.n++;
+		for (size_t k = a + 1; k < b; k++) {
+			uint32_t i = order[k];
+			struct dedup_member *dm = &gr->m[gr->n++];
+
+			dm->item = i;
+			/* a member of the representative's own group keeps its match */
+			if (mgroup[i] != UINT32_MAX && mgroup[i] == mgroup[rep] && gs->g[mgroup[i]].rep == rep &&
+			    method[i] >= 0) {
+				dm->method = method[i];
+				dm->dist = dist[i];
+			} else {
+				dm->method = DEDUP_M_PANEL;
+				dm->dist = method[i] == DEDUP_M_PANEL ? dist[i] : 0;
+			}
+		}
+	}
+	out.matches = gs->matches;
+	out.split = gs->split;
+	dedup_groups_release(gs);
+	*gs = out;
+	out = (struct dedup_groups){ 0 };
+	rc = 0;
+out:
+	dedup_groups_release(&out);
+	dedup_uf_release(&uf);
+	free(key);
+	free(order);
+	free(comp);
+	free(mgroup);
+	free(method);
+	free(dist);
+	return rc;
+}
+
 int
 dedup_set_group(struct dedup_set *s, struct dedup_groups *ret)
 {
-	return dedup_group_build((uint32_t)s->n, s->edges, s->nedges, dedup_set_rank,
-				 dedup_set_match, s, ret);
+	int rc, panels = 0;
+
+	rc = dedup_group_build((uint32_t)s->n, s->edges, s->nedges, dedup_set_rank,
+			       dedup_set_match, s, ret);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < s->n && !panels; i++)
+		panels = s->it[i].parent1 != 0;
+	if (panels && (rc = fold_panels(s, ret)) < 0) {
+		dedup_groups_release(ret);
+		return rc;
+	}
+	return 0;
 }

@@ -24,6 +24,7 @@ enum dedup_method {
 	DEDUP_M_REGION_CONFIRMED,	/* PDQ 16..31 with the region descriptor agreeing */
 	DEDUP_M_REGION,			/* crop, border or panel: region descriptor */
 	DEDUP_M_EMBEDDING,		/* imported embedding, cosine */
+	DEDUP_M_PANEL,			/* matches a panel of a compound figure */
 	DEDUP_M_COUNT
 };
 
@@ -60,6 +61,7 @@ struct dedup_item {
 	int64_t figure_id;	/* database form: for panels and captions */
 	int bx, by, bw, bh;	/* panel box in its image (bw 0: whole image) */
 	int region_done;
+	uint32_t parent1;	/* standalone panels: index + 1 of their image, else 0 */
 	int is_checked;		/* database form: matched by an earlier run */	/* database form: a stored descriptor was tried */
 };
 
@@ -82,6 +84,9 @@ void dedup_params_default(struct dedup_params *p);
 /* Region descriptors take ~90 kB an item in memory and their join is quadratic:
    above this many items they are skipped. */
 #define DEDUP_REGION_MAX_ITEMS	50000
+
+/* Panels read from one winnow-hash object, at most. */
+#define DEDUP_MAX_PANELS	64
 
 struct dedup_set {
 	struct dedup_item *it;	/* owned */
@@ -115,6 +120,13 @@ int64_t dedup_set_add(struct dedup_set *s)
 int dedup_set_from_json(struct dedup_set *s, size_t k, const json_t *obj,
 			const char **ret_why)
 	__attribute__((warn_unused_result));
+
+/* Standalone panels are their own items, pointing to their image's item. */
+static inline uint32_t
+dedup_item_owner(const struct dedup_set *s, uint32_t i)
+{
+	return s->it[i].parent1 ? s->it[i].parent1 - 1 : i;
+}
 
 int dedup_parse_hex(const char *hex, uint8_t *out, size_t n);
 
@@ -159,6 +171,12 @@ void dedup_set_features(struct dedup_set *s, uint32_t a, uint32_t b,
 int dedup_set_match(void *ctx, uint32_t a, uint32_t b, int *ret_method, double *ret_dist);
 int dedup_set_rank(void *ctx, uint32_t a, uint32_t b);
 
+/*
+ * Groups of the items; where a group holds a panel of a figure (standalone
+ * form, items with parent1), it is joined with the figure's group, the panels
+ * themselves are left out and the items that matched through a panel get the
+ * method DEDUP_M_PANEL with the distance of that match.
+ */
 int dedup_set_group(struct dedup_set *s, struct dedup_groups *ret)
 	__attribute__((warn_unused_result));
 

@@ -18,6 +18,7 @@
 #include "dedup/hash-image.h"
 #include "lib/db.h"
 #include "lib/json.h"
+#include "split/panels.h"
 #include "lib/log.h"
 #include "lib/rec.h"
 #include "lib/tool.h"
@@ -26,13 +27,14 @@
 
 #define HASH_MAX_JOBS		256
 #define HASH_MAX_PANELS		4096	/* per image */
+#define HASH_MAX_DETECTED	32	/* detected panels hashed per figure (--json) */
 #define HASH_BATCH_ROWS		500
 #define HASH_BATCH_SECONDS	2.0
 #define HASH_PAGE		256
 
 static const char usage_text[] =
-	"usage: winnow-hash [-qvz] [--json] [--compat] [-j N] FILE ...\n"
-	"       winnow-hash [-qvz] [--json] [--compat] [-j N] --files\n"
+	"usage: winnow-hash [-qvz] [--json] [--no-panels] [--compat] [-j N] FILE ...\n"
+	"       winnow-hash [-qvz] [--json] [--no-panels] [--compat] [-j N] --files\n"
 	"       winnow-hash [-qv] [-d FILE] [--compat] [-j N] [--all] [--retry-errors]\n"
 	"\n"
 	"Hash image files (SHA-256, PDQ with its dihedral hashes, pHash, dHash, aHash),\n"
@@ -41,7 +43,9 @@ static const char usage_text[] =
 	"  -d, --db FILE        database (default $WINNOW_DB, else $WN_DB, else winnow.db)\n"
 	"      --all            hash every image of the database that needs it\n"
 	"      --retry-errors   hash again images whose hashes row records an error\n"
-	"      --json           one JSON object per file (paths on stdin without FILE)\n"
+	"      --json           one JSON object per file (paths on stdin without FILE),\n"
+	"                       with the hashes of the panels of compound figures\n"
+	"      --no-panels      --json: do not look for panels\n"
 	"      --files          read paths on stdin (one a line, NUL-separated with -z)\n"
 	"  -z, --null           NUL-separated paths in and records out\n"
 	"      --compat         full decode, Pillow's greyscale and LANCZOS: pHash, dHash\n"
@@ -72,6 +76,7 @@ enum {
 	OPT_BUSY,
 	OPT_LINEBUF,
 	OPT_BATCH,
+	OPT_NO_PANELS,
 };
 
 struct opts {
@@ -85,6 +90,8 @@ struct opts {
 	int jobs;
 	int busy_ms;
 	int batch_rows;			/* commit every this many rows */
+	int no_panels;			/* --no-panels: no panel detection (--json) */
+	struct panel_model *panels;	/* owned: detector for --json, or NULL */
 	int64_t max_errors;		/* -1: no limit */
 	struct hash_opts ho;
 	char **paths;			/* borrowed: argv operands */
@@ -134,11 +141,36 @@ struct pool {
 	size_t tail;			/* next free slot */
 	int quit;
 	const struct hash_opts *ho;	/* borrowed */
+	const struct panel_model *pm;	/* borrowed: panel detector or NULL */
 };
 
+/*
+ * With a panel detector (standalone --json), the panels of a compound figure
+ * are found first and hashed as crops of the image's decode, so that a panel
+ * cut out and reposted can be matched to its figure.  A file the detector
+ * cannot read is still hashed (and its error reported) as a whole.
+ */
 static void
-unit_compute(struct unit *u, const struct hash_opts *ho)
+unit_compute(struct unit *u, const struct hash_opts *ho, const struct panel_model *pm)
 {
+	if (pm != NULL && u->nboxes == 0) {
+		struct panel_set ps = { 0 };
+
+		if (panels_detect_file(pm, u->path, &ps) == 0) {
+			if (ps.compound && ps.n > 1) {
+				size_t n = ps.n < HASH_MAX_DETECTED ? ps.n : HASH_MAX_DETECTED;
+
+				u->boxes = calloc(n, sizeof(*u->boxes));
+				if (u->boxes != NULL) {
+					for (size_t i = 0; i < n; i++)
+						u->boxes[i] = (struct hash_box){ ps.v[i].x,
+							ps.v[i].y, ps.v[i].w, ps.v[i].h };
+					u->nboxes = (int)n;
+				}
+			}
+			panel_set_release(&ps);
+		}
+	}
 	u->rc = hash_file(u->path, ho, u->boxes, u->nboxes, &u->item);
 }
 
@@ -158,7 +190,7 @@ pool_worker(void *arg)
 		u = p->ring[p->next % p->cap];
 		p->next++;
 		pthread_mutex_unlock(&p->mu);
-		unit_compute(u, p->ho);
+		unit_compute(u, p->ho, p->pm);
 		pthread_mutex_lock(&p->mu);
 		u->done = 1;
 		pthread_cond_broadcast(&p->done);
@@ -173,10 +205,10 @@ pool_worker(void *arg)
  * source or the sink, else 0.
  */
 static int
-pool_run(int jobs, const struct hash_opts *ho, source_fn source, sink_fn sink,
-	 void *ctx)
+pool_run(int jobs, const struct hash_opts *ho, const struct panel_model *pm,
+	 source_fn source, sink_fn sink, void *ctx)
 {
-	struct pool p = { .ho = ho };
+	struct pool p = { .ho = ho, .pm = pm };
 	pthread_t *th = NULL;
 	int nth = 0, rc = 0, eof = 0, i;
 
@@ -187,7 +219,7 @@ pool_run(int jobs, const struct hash_opts *ho, source_fn source, sink_fn sink,
 			rc = source(ctx, &u);
 			if (rc <= 0)
 				return rc;
-			unit_compute(u, ho);
+			unit_compute(u, ho, pm);
 			rc = sink(ctx, u);
 			unit_free(u);
 			if (rc < 0)
@@ -340,9 +372,55 @@ set(json_t *o, const char *k, json_t *v)
 	return v == NULL || json_object_set_new(o, k, v) != 0 ? -ENOMEM : 0;
 }
 
+/* The detected panels and their hashes; a panel that could not be hashed is
+   left out. */
+static json_t *
+panels_json(const struct hash_box *boxes, const struct hash_item *it)
+{
+	json_t *a = json_array();
+	char hex[PDQ_HEX_LEN + 1];
+
+	if (a == NULL)
+		return NULL;
+	for (int i = 0; i < it->nboxes; i++) {
+		const struct hash_value *v = &it->boxes[i];
+		json_t *p;
+		int rc = 0;
+
+		if (v->err < 0)
+			continue;
+		p = json_object();
+		if (p == NULL) {
+			json_decref(a);
+			return NULL;
+		}
+		rc |= set(p, "x", json_integer(boxes[i].x));
+		rc |= set(p, "y", json_integer(boxes[i].y));
+		rc |= set(p, "w", json_integer(boxes[i].w));
+		rc |= set(p, "h", json_integer(boxes[i].h));
+		rc |= set(p, "pixel_sha256", json_string(v->pixel_sha256));
+		pdq_to_hex(&v->pdq.hash, hex);
+		rc |= set(p, "pdq", json_string(hex));
+		rc |= set(p, "pdq_quality", json_integer(v->pdq.quality));
+		rc |= set(p, "pdq_dihedral", hex_array(&v->pdq));
+		imghash_to_hex(v->ih.phash, hex);
+		rc |= set(p, "phash", json_string(hex));
+		imghash_to_hex(v->ih.dhash, hex);
+		rc |= set(p, "dhash", json_string(hex));
+		if (rc != 0 || json_array_append_new(a, p) != 0) {
+			if (rc != 0)
+				json_decref(p);
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 /* The JSON object of a hashed file (DESIGN.md, winnow-hash --json). */
 static json_t *
-item_json(const char *path, const struct hash_item *it, enum imghash_mode mode)
+item_json(const char *path, const struct hash_item *it, const struct hash_box *boxes,
+	  enum imghash_mode mode)
 {
 	json_t *o = json_object(), *p;
 	char hex[PDQ_HEX_LEN + 1];
@@ -377,6 +455,8 @@ item_json(const char *path, const struct hash_item *it, enum imghash_mode mode)
 	rc |= set(o, "mode", json_string(mode_name(mode)));
 	rc |= set(o, "decoded_width", json_integer(it->dec_width));
 	rc |= set(o, "decoded_height", json_integer(it->dec_height));
+	if (boxes != NULL && it->nboxes > 0)
+		rc |= set(o, "panels", panels_json(boxes, it));
 out:
 	if (rc != 0) {
 		json_decref(o);
@@ -403,7 +483,7 @@ files_sink(void *arg, struct unit *u)
 		wn_warn("cannot hash '%s': %s, skipping", u->path, wn_strerror(it->err));
 	}
 	if (o->json) {
-		json_t *j = item_json(u->path, it, o->ho.mode);
+		json_t *j = item_json(u->path, it, u->boxes, o->ho.mode);
 
 		if (j == NULL)
 			return -ENOMEM;
@@ -445,7 +525,7 @@ run_files(const struct opts *o)
 	int rc;
 
 	wn_progress_begin(&c.progress, "files", o->npaths);
-	rc = pool_run(o->jobs, &o->ho, files_source, files_sink, &c);
+	rc = pool_run(o->jobs, &o->ho, o->json ? o->panels : NULL, files_source, files_sink, &c);
 	wn_progress_end(&c.progress);
 	free(c.line);
 	if (rc == -EPIPE)
@@ -874,7 +954,7 @@ run_db(const struct opts *o, int argc, char *argv[])
 	if ((rc = wn_db_run_begin(db, "winnow-hash", argc, argv)) < 0)
 		goto out;
 	wn_progress_begin(&c.progress, "images", 0);
-	rc = pool_run(o->jobs, &o->ho, db_source, db_sink, &c);
+	rc = pool_run(o->jobs, &o->ho, NULL, db_source, db_sink, &c);
 	if (rc == 0)
 		rc = db_flush(&c);
 	wn_progress_end(&c.progress);
@@ -936,6 +1016,7 @@ main(int argc, char *argv[])
 		{ "busy-timeout",  required_argument, NULL, OPT_BUSY },
 		{ "line-buffered", no_argument,       NULL, OPT_LINEBUF },
 		{ "batch-rows",    required_argument, NULL, OPT_BATCH },
+		{ "no-panels",     no_argument,       NULL, OPT_NO_PANELS },
 		{ "quiet",         no_argument,       NULL, 'q' },
 		{ "verbose",       no_argument,       NULL, 'v' },
 		{ "help",          no_argument,       NULL, 'h' },
@@ -1002,6 +1083,9 @@ main(int argc, char *argv[])
 		case OPT_LINEBUF:
 			o.line_buffered = 1;
 			break;
+		case OPT_NO_PANELS:
+			o.no_panels = 1;
+			break;
 		case OPT_BATCH:
 			if (wn_parse_int(optarg, 1, 100000, &v) < 0)
 				return wn_usage_error("invalid --batch-rows '%s'", optarg);
@@ -1028,10 +1112,19 @@ main(int argc, char *argv[])
 	if (o.jobs == 0)
 		o.jobs = wn_ncpu();
 	if (o.npaths > 0 || o.json || o.files || o.zero) {
+		int status, rc;
+
 		if (o.all || o.retry_errors)
 			return wn_usage_error("--all and --retry-errors need the "
 					      "database form (no FILE, --json or --files)");
-		return wn_finish_stdout(run_files(&o));
+		if (o.json && !o.no_panels &&
+		    (rc = panel_model_load(NULL, &o.panels)) < 0) {
+			wn_error("cannot load the panel model: %s", wn_strerror(rc));
+			return wn_exit_status(rc);
+		}
+		status = run_files(&o);
+		panel_model_free(o.panels);
+		return wn_finish_stdout(status);
 	}
 	if (o.db_path == NULL || o.db_path[0] == '\0')
 		return wn_usage_error("no database: use --db FILE");
