@@ -969,6 +969,10 @@ dedup_set_match(void *ctx, uint32_t a, uint32_t b, int *ret_method, double *ret_
 		*ret_dist = f.pdq;
 		return 1;
 	}
+	/* two panels (of different figures) look alike more often than whole
+	   images do, plots above all: only a close PDQ joins them */
+	if (x->parent1 && y->parent1)
+		return 0;
 	if (f.pdq >= 0 && f.pdq <= p->pdq_cand) {
 		/* a candidate: another signal must agree, in the same orientation */
 		/* pHash and dHash are of the whole image, borders included */
