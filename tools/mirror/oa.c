@@ -239,6 +239,8 @@ package(const struct mirror_corpus *c, const struct mirror_req *r,
 	a = archive_write_new();
 	if (a == NULL || archive_write_set_format_ustar(a) != ARCHIVE_OK ||
 	    archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
+	    /* no time in the gzip header: the same package on every download */
+	    archive_write_set_options(a, "gzip:!timestamp") != ARCHIVE_OK ||
 	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
 	    archive_write_open2(a, &b, NULL, pkg_write, NULL, NULL) != ARCHIVE_OK) {
 		rc = -EIO;
