@@ -47,7 +47,7 @@ static const char usage_text[] =
 	"      --c-output FILE C file embedding the model (default: split/panels-model.c)\n"
 	"      --glyphs FILE   glyph samples (default: rendered by render-glyphs.py)\n"
 	"      --seed N        random seed (default 1)\n"
-	"      --synth N       synthetic figures for panels (default 600)\n"
+	"      --synth N       synthetic figures for panels (default 1200)\n"
 	"      --epochs N      glyph training epochs (default 12)\n"
 	"      --rounds N      panel rounds of 'all' (default 4)\n"
 	"  -q, --quiet         errors only\n"
@@ -162,7 +162,7 @@ main(int argc, char *argv[])
 		.model_out = WN_SOURCE_ROOT "/split/models/panels.model",
 		.c_out = WN_SOURCE_ROOT "/split/panels-model.c",
 		.seed = 1,
-		.synth = 600,
+		.synth = 1200,
 		.epochs = 12,
 		.rounds = 4,
 	};
