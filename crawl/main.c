@@ -339,19 +339,10 @@ main(int argc, char *argv[])
 		case OPT_TEST_FILE:	/* tests only: file:// base URLs */
 			o.allow_file = 1;
 			break;
-		case 'q':
-			verbosity = 0;
-			break;
-		case 'v':
-			verbosity++;
-			break;
-		case 'h':
-			return wn_finish_stdout(wn_print_help(usage_text));
-		case 'V':
-			wn_print_version();
-			return wn_finish_stdout(EX_OK);
 		default:
-			return wn_bad_option(argv);
+			if ((c = wn_common_option(c, argv, usage_text, &verbosity)) >= 0)
+				return c;
+			break;
 		}
 	}
 	if (optind >= argc)

@@ -337,11 +337,10 @@ main(int argc, char *argv[])
 			if (wn_parse_int(optarg, 0, 3600000, &o.busy_ms) < 0)
 				return wn_usage_error("invalid --busy-timeout '%s'", optarg);
 			break;
-		case 'q': verbosity = 0; break;
-		case 'v': verbosity++; break;
-		case 'h': return wn_finish_stdout(wn_print_help(usage_text));
-		case 'V': wn_print_version(); return wn_finish_stdout(EX_OK);
-		default: return wn_bad_option(argv);
+		default:
+			if ((c = wn_common_option(c, argv, usage_text, &verbosity)) >= 0)
+				return c;
+			break;
 		}
 	}
 	wn_log_init("winnow-db", verbosity);

@@ -1091,19 +1091,10 @@ main(int argc, char *argv[])
 				return wn_usage_error("invalid --batch-rows '%s'", optarg);
 			o.batch_rows = v;
 			break;
-		case 'q':
-			verbosity = 0;
-			break;
-		case 'v':
-			verbosity++;
-			break;
-		case 'h':
-			return wn_finish_stdout(wn_print_help(usage_text));
-		case 'V':
-			wn_print_version();
-			return wn_finish_stdout(EX_OK);
 		default:
-			return wn_bad_option(argv);
+			if ((c = wn_common_option(c, argv, usage_text, &verbosity)) >= 0)
+				return c;
+			break;
 		}
 	}
 	wn_log_init("winnow-hash", verbosity);

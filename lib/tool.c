@@ -52,6 +52,26 @@ wn_bad_option(char *const argv[])
 	return wn_usage_error("invalid option -- '%c'", optopt ? optopt : '?');
 }
 
+int
+wn_common_option(int c, char *const argv[], const char *help, int *verbosity)
+{
+	switch (c) {
+	case 'q':
+		*verbosity = 0;
+		return -1;
+	case 'v':
+		(*verbosity)++;
+		return -1;
+	case 'h':
+		return wn_finish_stdout(wn_print_help(help));
+	case 'V':
+		wn_print_version();
+		return wn_finish_stdout(EX_OK);
+	default:
+		return wn_bad_option(argv);
+	}
+}
+
 void
 wn_print_version(void)
 {

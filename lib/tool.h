@@ -17,6 +17,14 @@ int wn_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 int wn_bad_option(char *const argv[]);
 
+/*
+ * The options every tool shares, for the default: branch of a getopt loop: -q and
+ * -v adjust *verbosity and return -1 (parsing goes on); -h prints help to stdout,
+ * -V the versions, anything else a usage error; those return the exit status that
+ * main() should return.
+ */
+int wn_common_option(int c, char *const argv[], const char *help, int *verbosity);
+
 /* "winnow-x 0.1.0" and the linked library versions, on stdout. */
 void wn_print_version(void);
 

@@ -544,11 +544,10 @@ main(int argc, char *argv[])
 		case OPT_MODEL: o.model = optarg; break;
 		case OPT_PANELS: o.panels_file = optarg; break;
 		case OPT_SUBS: o.subs_file = optarg; break;
-		case 'q': verbosity = 0; break;
-		case 'v': verbosity++; break;
-		case 'h': return wn_finish_stdout(wn_print_help(usage_text));
-		case 'V': wn_print_version(); return wn_finish_stdout(EX_OK);
-		default: return wn_bad_option(argv);
+		default:
+			if ((c = wn_common_option(c, argv, usage_text, &verbosity)) >= 0)
+				return c;
+			break;
 		}
 	}
 	wn_log_init("winnow-pair", verbosity);
