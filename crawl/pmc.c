@@ -765,11 +765,40 @@ update_changed_doc(struct art *a)
 		fatal(cr, rc, "update");
 }
 
+/*
+ * "sha256:HEX" of a 200 body into checksum (80 bytes).  For a document already
+ * stored, a body the ledger holds with the same checksum is unchanged: the fetch
+ * is marked done and 1 returned.  -1 after a fatal error, 0 to go on.
+ */
+static int
+body_unchanged(struct art *a, struct wn_http_req *r, char *checksum)
+{
+	struct crawl *cr = a->cr;
+	struct wn_fetch f = { 0 };
+	char sha[65];
+	int same;
+
+	if (wn_sha256_hex(r->body.data, r->body.len, sha) < 0) {
+		fatal(cr, -ENOMEM, "sha256");
+		return -1;
+	}
+	snprintf(checksum, 80, "sha256:%s", sha);
+	if (!a->exists)
+		return 0;
+	same = wn_ledger_get(&cr->ledger, r->url, &f) == 1 && f.checksum != NULL &&
+	       strcmp(f.checksum, checksum) == 0;
+	wn_fetch_release(&f);
+	if (!same)
+		return 0;
+	ledger_tx(cr, r, "done", checksum, NULL);
+	return 1;
+}
+
 static void
 on_meta(struct art *a, struct wn_http_req *r)
 {
 	struct crawl *cr = a->cr;
-	char sha[65], checksum[80], *err = NULL, *url, key[80];
+	char checksum[80], *err = NULL, *url, key[80];
 	int rc;
 
 	if (r->err == 0 && r->status == 304) {
@@ -794,22 +823,10 @@ on_meta(struct art *a, struct wn_http_req *r)
 		art_bad_answer(a, r);
 		return;
 	}
-	if (wn_sha256_hex(r->body.data, r->body.len, sha) < 0) {
-		fatal(cr, -ENOMEM, "sha256");
-		return;
-	}
-	snprintf(checksum, sizeof(checksum), "sha256:%s", sha);
-	if (a->exists) {
-		struct wn_fetch f = { 0 };
-		int same = wn_ledger_get(&cr->ledger, r->url, &f) == 1 && f.checksum != NULL &&
-			   strcmp(f.checksum, checksum) == 0;
-
-		wn_fetch_release(&f);
-		if (same) {
-			ledger_tx(cr, r, "done", checksum, NULL);
+	if ((rc = body_unchanged(a, r, checksum)) != 0) {
+		if (rc > 0)
 			resume_images(a);
-			return;
-		}
+		return;
 	}
 	rc = parse_meta(a, r->body.data, r->body.len, &err);
 	if (rc == -WN_EFORMAT && retry_req(a, r, "unreadable metadata")) {
@@ -1448,7 +1465,7 @@ on_pkg(struct art *a, struct wn_http_req *r)
 	struct crawl *cr = a->cr;
 	struct crawl_oapkg pkg = { 0 };
 	struct crawl_article j = { 0 };
-	char *err = NULL, checksum[80], sha[65], msg[400];
+	char *err = NULL, checksum[80], msg[400];
 	size_t i;
 	int rc;
 
@@ -1460,22 +1477,8 @@ on_pkg(struct art *a, struct wn_http_req *r)
 		art_bad_answer(a, r);
 		return;
 	}
-	if (wn_sha256_hex(r->body.data, r->body.len, sha) < 0) {
-		fatal(cr, -ENOMEM, "sha256");
+	if (body_unchanged(a, r, checksum) != 0)
 		return;
-	}
-	snprintf(checksum, sizeof(checksum), "sha256:%s", sha);
-	if (a->exists) {
-		struct wn_fetch f = { 0 };
-		int same = wn_ledger_get(&cr->ledger, r->url, &f) == 1 && f.checksum != NULL &&
-			   strcmp(f.checksum, checksum) == 0;
-
-		wn_fetch_release(&f);
-		if (same) {
-			ledger_tx(cr, r, "done", checksum, NULL);
-			return;
-		}
-	}
 	rc = crawl_oapkg_read(r->body.data, r->body.len, &pkg, &err);
 	if (rc == -WN_EFORMAT && retry_req(a, r, "unreadable package")) {
 		free(err);
