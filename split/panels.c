@@ -102,6 +102,7 @@ struct panels_page {
 	int32_t *vi;		/* owned: integral of vertical-rule pixels */
 	int32_t *hi;		/* owned: integral of horizontal-rule pixels */
 	int rules_ready;	/* vi and hi built (on first need) */
+	int bg_light;		/* the background is paper, not a dark field */
 	double norm;		/* 1000 / long side: per-mille units */
 	struct leaf *leaves;	/* owned: up to MAX_LEAVES */
 	size_t nleaves;
@@ -616,6 +617,8 @@ panels_page_new(const struct panel_model *m, const struct wn_image *img,
 		goto fail;
 	}
 	border_colour(src, W, H, ch, bg);
+	pg->bg_light = (ch == 3 ? (bg[0] * 299 + bg[1] * 587 + bg[2] * 114) / 1000
+				: bg[0]) >= 160;
 	thr = m != NULL ? (int)m->fg_threshold : 24;
 	for (y = 0; y < H; y++) {
 		const uint8_t *p = src + (size_t)y * W * ch;
@@ -2379,6 +2382,26 @@ propagate_labels(const struct panels_page *pg, struct panel_set *s,
 	free(tmp);
 }
 
+/*
+ * Make s a single panel: the whole figure, trimmed to its content when that
+ * stands on paper (a dark field around a scan or micrograph is part of it).
+ * s->v holds room for at least one panel.
+ */
+static void
+whole_panel(const struct panels_page *pg, struct panel_set *s, float score)
+{
+	struct rect r = { 0, 0, pg->W, pg->H };
+
+	s->v[0] = (struct panel){ 0, 0, s->width, s->height, "", score };
+	if (pg->bg_light && trim(pg, &r)) {
+		s->v[0].x = (int)(r.x0 * pg->sx);
+		s->v[0].y = (int)(r.y0 * pg->sy);
+		s->v[0].w = (int)ceil(r.x1 * pg->sx) - s->v[0].x;
+		s->v[0].h = (int)ceil(r.y1 * pg->sy) - s->v[0].y;
+	}
+	s->n = 1;
+}
+
 /* Features of the whole result, for the compound-or-single decision. */
 static void
 figure_features(const struct panels_page *pg, const struct panel_set *s,
@@ -2491,14 +2514,7 @@ panels_detect_ex(const struct panel_model *m, const struct wn_image *rgb,
 			rc = -ENOMEM;
 			goto out;
 		}
-		s.v[0] = (struct panel){ 0, 0, s.width, s.height, "", 1.0f };
-		if (trim(pg, &whole)) {
-			s.v[0].x = (int)(whole.x0 * pg->sx);
-			s.v[0].y = (int)(whole.y0 * pg->sy);
-			s.v[0].w = (int)ceil(whole.x1 * pg->sx) - s.v[0].x;
-			s.v[0].h = (int)ceil(whole.y1 * pg->sy) - s.v[0].y;
-		}
-		s.n = 1;
+		whole_panel(pg, &s, 1.0f);
 		goto done;
 	}
 	if (np > PANELS_MAX)
@@ -2582,17 +2598,12 @@ panels_detect_ex(const struct panel_model *m, const struct wn_image *rgb,
 			   sigmoid(dot(m->fig_w, ff, PANELS_FIG_NF)) <
 			   m->fig_threshold) {
 			/* not compound after all: one panel, the content */
-			s.v[0] = (struct panel){ 0, 0, s.width, s.height, "",
-						 (float)(1 - sigmoid(dot(m->fig_w,
-						     ff, PANELS_FIG_NF))) };
-			if (trim(pg, &whole)) {
-				s.v[0].x = (int)(whole.x0 * pg->sx);
-				s.v[0].y = (int)(whole.y0 * pg->sy);
-				s.v[0].w = (int)ceil(whole.x1 * pg->sx) - s.v[0].x;
-				s.v[0].h = (int)ceil(whole.y1 * pg->sy) - s.v[0].y;
-			}
-			s.n = 1;
+			whole_panel(pg, &s, (float)(1 - sigmoid(dot(m->fig_w,
+						   ff, PANELS_FIG_NF))));
 		}
+	} else if (s.n == 1) {
+		/* one panel: the figure is that image, not a part of it */
+		whole_panel(pg, &s, s.v[0].score);
 	}
 done:
 	s.compound = s.n > 1;
