@@ -102,6 +102,7 @@ struct panels_page {
 	int32_t *vi;		/* owned: integral of vertical-rule pixels */
 	int32_t *hi;		/* owned: integral of horizontal-rule pixels */
 	int rules_ready;	/* vi and hi built (on first need) */
+	int bg_luma;		/* grey level of the background colour */
 	int bg_light;		/* the background is paper, not a dark field */
 	double norm;		/* 1000 / long side: per-mille units */
 	struct leaf *leaves;	/* owned: up to MAX_LEAVES */
@@ -617,6 +618,8 @@ panels_page_new(const struct panel_model *m, const struct wn_image *img,
 		goto fail;
 	}
 	border_colour(src, W, H, ch, bg);
+	pg->bg_luma = ch == 3 ? (bg[0] * 299 + bg[1] * 587 + bg[2] * 114) / 1000
+			      : bg[0];
 	pg->bg_light = (ch == 3 ? (bg[0] * 299 + bg[1] * 587 + bg[2] * 114) / 1000
 				: bg[0]) >= 160;
 	thr = m != NULL ? (int)m->fg_threshold : 24;
@@ -2459,6 +2462,9 @@ figure_features(const struct panels_page *pg, const struct panel_set *s,
 	f[11] = pg->top_score;
 	f[12] = s->n == 2;
 	f[13] = (float)density(pg, &whole);
+	/* figures stand on paper, white or black; a border of middle grey
+	   or colour is a photograph's own edge, and its gaps are chance */
+	f[14] = pg->bg_luma > 48 && pg->bg_luma < 200;
 }
 
 int

@@ -76,7 +76,7 @@ void panel_set_release(struct panel_set *s);
  */
 #define PANELS_CUT_NF	32	/* features of a candidate separator */
 #define PANELS_LEAF_NF	20	/* features of a final region */
-#define PANELS_FIG_NF	14	/* features of a whole result */
+#define PANELS_FIG_NF	15	/* features of a whole result */
 
 struct panels_box {
 	int x, y, w, h;
