@@ -15,14 +15,14 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-#include "dedup/hash-image.h"
 #include "lib/db.h"
 #include "lib/json.h"
-#include "split/panels.h"
 #include "lib/log.h"
+#include "lib/panels.h"
 #include "lib/rec.h"
 #include "lib/tool.h"
 #include "lib/util.h"
+#include "dedup/hash-image.h"
 #include "lib/banned.h"
 
 #define HASH_MAX_JOBS		256
@@ -91,7 +91,8 @@ struct opts {
 	int busy_ms;
 	int batch_rows;			/* commit every this many rows */
 	int no_panels;			/* --no-panels: no panel detection (--json) */
-	struct panel_model *panels;	/* owned: detector for --json, or NULL */
+	struct wn_panel_model *panels;	/* owned: detector for --json,
+		or NULL */
 	int64_t max_errors;		/* -1: no limit */
 	struct hash_opts ho;
 	char **paths;			/* borrowed: argv operands */
@@ -141,7 +142,7 @@ struct pool {
 	size_t tail;			/* next free slot */
 	int quit;
 	const struct hash_opts *ho;	/* borrowed */
-	const struct panel_model *pm;	/* borrowed: panel detector or NULL */
+	const struct wn_panel_model *pm;	/* borrowed: panel detector or NULL */
 };
 
 /*
@@ -151,12 +152,13 @@ struct pool {
  * cannot read is still hashed (and its error reported) as a whole.
  */
 static void
-unit_compute(struct unit *u, const struct hash_opts *ho, const struct panel_model *pm)
+unit_compute(struct unit *u, const struct hash_opts *ho,
+	     const struct wn_panel_model *pm)
 {
 	if (pm != NULL && u->nboxes == 0) {
-		struct panel_set ps = { 0 };
+		struct wn_panel_set ps = { 0 };
 
-		if (panels_detect_file(pm, u->path, &ps) == 0) {
+		if (wn_panels_detect_file(pm, u->path, &ps) == 0) {
 			if (ps.compound && ps.n > 1) {
 				size_t n = ps.n < HASH_MAX_DETECTED ? ps.n : HASH_MAX_DETECTED;
 
@@ -168,7 +170,7 @@ unit_compute(struct unit *u, const struct hash_opts *ho, const struct panel_mode
 					u->nboxes = (int)n;
 				}
 			}
-			panel_set_release(&ps);
+			wn_panel_set_release(&ps);
 		}
 	}
 	u->rc = hash_file(u->path, ho, u->boxes, u->nboxes, &u->item);
@@ -205,7 +207,7 @@ pool_worker(void *arg)
  * source or the sink, else 0.
  */
 static int
-pool_run(int jobs, const struct hash_opts *ho, const struct panel_model *pm,
+pool_run(int jobs, const struct hash_opts *ho, const struct wn_panel_model *pm,
 	 source_fn source, sink_fn sink, void *ctx)
 {
 	struct pool p = { .ho = ho, .pm = pm };
@@ -1109,12 +1111,12 @@ main(int argc, char *argv[])
 			return wn_usage_error("--all and --retry-errors need the "
 					      "database form (no FILE, --json or --files)");
 		if (o.json && !o.no_panels &&
-		    (rc = panel_model_load(NULL, &o.panels)) < 0) {
+		    (rc = wn_panel_model_load(NULL, &o.panels)) < 0) {
 			wn_error("cannot load the panel model: %s", wn_strerror(rc));
 			return wn_exit_status(rc);
 		}
 		status = run_files(&o);
-		panel_model_free(o.panels);
+		wn_panel_model_free(o.panels);
 		return wn_finish_stdout(status);
 	}
 	if (o.db_path == NULL || o.db_path[0] == '\0')

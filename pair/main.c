@@ -13,15 +13,15 @@
 
 #include <jansson.h>
 
+#include "lib/caption.h"
 #include "lib/db.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "lib/panels.h"
 #include "lib/tool.h"
 #include "lib/util.h"
 #include "pair/assign.h"
 #include "pair/pairdb.h"
-#include "split/caption.h"
-#include "split/panels.h"
 #include "lib/banned.h"
 
 static const char usage_text[] =
@@ -80,8 +80,8 @@ read_caption(const char *path, char **ret, size_t *ret_len)
 	size_t n;
 
 	if (strcmp(path, "-") != 0)
-		return wn_read_file(path, CAPTION_MAX_BYTES, ret, ret_len);
-	wn_buf_init(&b, CAPTION_MAX_BYTES);
+		return wn_read_file(path, WN_CAPTION_MAX_BYTES, ret, ret_len);
+	wn_buf_init(&b, WN_CAPTION_MAX_BYTES);
 	while ((n = fread(tmp, 1, sizeof(tmp), stdin)) > 0) {
 		int rc = wn_buf_add(&b, tmp, n);
 
@@ -189,9 +189,9 @@ json_box(const json_t *o, int *x, int *y, int *w, int *h)
 
 /* Panels as winnow-split --json prints them. */
 static int
-load_panels(const char *path, struct panel_set *ret)
+load_panels(const char *path, struct wn_panel_set *ret)
 {
-	struct panel_set ps = { 0 };
+	struct wn_panel_set ps = { 0 };
 	json_t *root = NULL, *arr, *v;
 	size_t i;
 	int rc;
@@ -199,7 +199,7 @@ load_panels(const char *path, struct panel_set *ret)
 	if ((rc = read_json(path, &root)) < 0)
 		return rc;
 	arr = json_object_get(root, "panels");
-	if (!json_is_array(arr) || json_array_size(arr) > PANELS_MAX) {
+	if (!json_is_array(arr) || json_array_size(arr) > WN_PANELS_MAX) {
 		rc = -WN_EFORMAT;
 		goto out;
 	}
@@ -211,7 +211,7 @@ load_panels(const char *path, struct panel_set *ret)
 		goto out;
 	}
 	json_array_foreach(arr, i, v) {
-		struct panel *p = &ps.v[ps.n];
+		struct wn_panel *p = &ps.v[ps.n];
 		const char *l = wn_json_str(v, "label");
 
 		if ((rc = json_box(v, &p->x, &p->y, &p->w, &p->h)) < 0)
@@ -221,21 +221,22 @@ load_panels(const char *path, struct panel_set *ret)
 	}
 	ps.compound = ps.n > 1;
 	*ret = ps;
-	ps = (struct panel_set){ 0 };
+	ps = (struct wn_panel_set){ 0 };
 	rc = 0;
 out:
 	if (rc == -WN_EFORMAT)
 		wn_error("'%s': not winnow-split --json output", path);
-	panel_set_release(&ps);
+	wn_panel_set_release(&ps);
 	json_decref(root);
 	return rc;
 }
 
 static int
-load_spans(json_t *arr, size_t ncp, int labelled, struct caption_span **ret_v,
+load_spans(json_t *arr, size_t ncp, int labelled,
+	   struct wn_caption_span **ret_v,
 	   size_t *ret_n)
 {
-	struct caption_span *v;
+	struct wn_caption_span *v;
 	size_t i, k;
 	json_t *s, *l;
 
@@ -253,9 +254,10 @@ load_spans(json_t *arr, size_t ncp, int labelled, struct caption_span **ret_v,
 		if (!labelled)
 			continue;
 		json_array_foreach(json_object_get(s, "labels"), k, l) {
-			if (v[i].nlabels == CAPTION_MAX_LABELS || !json_is_string(l))
+			if (v[i].nlabels == WN_CAPTION_MAX_LABELS || !json_is_string(l))
 				continue;
-			snprintf(v[i].labels[v[i].nlabels++], CAPTION_LABEL_SIZE, "%s",
+			snprintf(v[i].labels[v[i].nlabels++],
+				 WN_CAPTION_LABEL_SIZE, "%s",
 				 json_string_value(l));
 		}
 	}
@@ -270,27 +272,27 @@ bad:
 /* Spans as winnow-split --caption --json prints them, for caption text. */
 static int
 load_subs(const char *path, const char *text, size_t len,
-	  struct caption_split *ret)
+	  struct wn_caption_split *ret)
 {
-	struct caption_split cs = { 0 };
+	struct wn_caption_split cs = { 0 };
 	json_t *root = NULL;
 	int rc;
 
 	if ((rc = read_json(path, &root)) < 0)
 		return rc;
-	if ((rc = caption_decode(text, len, &cs.cp, &cs.ncp)) < 0 ||
+	if ((rc = wn_caption_decode(text, len, &cs.cp, &cs.ncp)) < 0 ||
 	    (rc = load_spans(json_object_get(root, "subcaptions"), cs.ncp, 1,
 			     &cs.subs, &cs.nsubs)) < 0 ||
 	    (rc = load_spans(json_object_get(root, "shared"), cs.ncp, 0,
 			     &cs.shared, &cs.nshared)) < 0)
 		goto out;
 	*ret = cs;
-	cs = (struct caption_split){ 0 };
+	cs = (struct wn_caption_split){ 0 };
 out:
 	if (rc == -WN_EFORMAT)
 		wn_error("'%s': not winnow-split --caption --json output for"
 			 " this caption", path);
-	caption_split_release(&cs);
+	wn_caption_split_release(&cs);
 	json_decref(root);
 	return rc;
 }
@@ -298,9 +300,9 @@ out:
 static int
 run_standalone(const struct opts *o)
 {
-	struct panel_model *pm = NULL;
-	struct panel_set ps = { 0 };
-	struct caption_split cs = { 0 };
+	struct wn_panel_model *pm = NULL;
+	struct wn_panel_set ps = { 0 };
+	struct wn_caption_split cs = { 0 };
 	struct pair_panel *panels = NULL;
 	struct pair_sub *subs = NULL;
 	struct wn_buf *texts = NULL;
@@ -334,12 +336,12 @@ run_standalone(const struct opts *o)
 			ps.height = im.orig_height;
 			wn_image_release(&im);
 		}
-	} else if ((rc = panel_model_load(o->model, &pm)) < 0) {
+	} else if ((rc = wn_panel_model_load(o->model, &pm)) < 0) {
 		wn_error("cannot load the panel model '%s': %s",
 			 o->model ? o->model : "(shipped)", wn_strerror(rc));
 		status = o->model ? EX_CONFIG : EX_SOFTWARE;
 		goto out;
-	} else if ((rc = panels_detect_file(pm, o->image, &ps)) < 0) {
+	} else if ((rc = wn_panels_detect_file(pm, o->image, &ps)) < 0) {
 		wn_error("cannot split '%s': %s", o->image, wn_strerror(rc));
 		status = wn_exit_status(rc);
 		goto out;
@@ -349,7 +351,7 @@ run_standalone(const struct opts *o)
 			status = wn_exit_status(rc);
 			goto out;
 		}
-	} else if ((rc = caption_split(NULL, caption, len, &cs)) < 0) {
+	} else if ((rc = wn_caption_split(NULL, caption, len, &cs)) < 0) {
 		wn_error("cannot split the caption '%s': %s", o->caption_file,
 			 wn_strerror(rc));
 		status = wn_exit_status(rc);
@@ -371,12 +373,13 @@ run_standalone(const struct opts *o)
 			 ps.v[i].label);
 	}
 	for (i = 0; i < cs.nsubs + cs.nshared; i++) {
-		const struct caption_span *sp = i < cs.nsubs ? &cs.subs[i] :
+		const struct wn_caption_span *sp = i < cs.nsubs ? &cs.subs[i] :
 						&cs.shared[i - cs.nsubs];
 
 		wn_buf_init(&texts[i], 0);
 		ns++;
-		if ((rc = caption_utf8(&texts[i], cs.cp, sp->start, sp->end)) < 0 ||
+		if ((rc = wn_caption_utf8(&texts[i], cs.cp, sp->start,
+					  sp->end)) < 0 ||
 		    (rc = wn_buf_add(&texts[i], "", 0)) < 0)
 			goto fail;
 		subs[i].start = sp->start;
@@ -425,9 +428,9 @@ out:
 	free(texts);
 	free(subs);
 	free(panels);
-	caption_split_release(&cs);
-	panel_set_release(&ps);
-	panel_model_free(pm);
+	wn_caption_split_release(&cs);
+	wn_panel_set_release(&ps);
+	wn_panel_model_free(pm);
 	free(caption);
 	return status;
 }

@@ -20,9 +20,10 @@
 
 #include <jansson.h>
 
+#include "lib/caption.h"
 #include "lib/log.h"
 #include "lib/util.h"
-#include "split/caption.h"
+#include "split/caption-train.h"
 #include "lib/banned.h"
 
 #define DEFAULT_DATA	"tests/data/captions/captions-dev.jsonl"
@@ -35,9 +36,9 @@ struct gt {
 	char *source;		/* owned */
 	uint32_t *cp;		/* owned */
 	size_t ncp;
-	struct caption_span *subs;	/* owned */
+	struct wn_caption_span *subs;	/* owned */
 	size_t nsubs;
-	struct caption_span *shared;	/* owned */
+	struct wn_caption_span *shared;	/* owned */
 	size_t nshared;
 	int heldout;
 };
@@ -91,9 +92,9 @@ is_heldout(const char *fig)
 }
 
 static int
-load_spans(json_t *arr, int labels, struct caption_span **ret, size_t *ret_n)
+load_spans(json_t *arr, int labels, struct wn_caption_span **ret, size_t *ret_n)
 {
-	struct caption_span *v;
+	struct wn_caption_span *v;
 	size_t i, n = json_is_array(arr) ? json_array_size(arr) : 0;
 
 	v = calloc(n + 1, sizeof(*v));
@@ -107,12 +108,12 @@ load_spans(json_t *arr, int labels, struct caption_span **ret, size_t *ret_n)
 		v[i].end = (int)json_integer_value(json_object_get(o, "end"));
 		l = json_object_get(o, "labels");
 		for (k = 0; labels && k < json_array_size(l) &&
-				k < CAPTION_MAX_LABELS; k++) {
+				k < WN_CAPTION_MAX_LABELS; k++) {
 			const char *s = json_string_value(json_array_get(l, k));
 
 			if (s != NULL)
 				snprintf(v[i].labels[v[i].nlabels++],
-						CAPTION_LABEL_SIZE, "%s", s);
+						WN_CAPTION_LABEL_SIZE, "%s", s);
 		}
 	}
 	*ret = v;
@@ -171,7 +172,8 @@ load_dataset(const char *path, int train_only, struct dataset *ret)
 			g.source = strdup("(no image)");
 		}
 		g.heldout = !train_only && is_heldout(fig);
-		rc = caption_decode(cap_text, strlen(cap_text), &g.cp, &g.ncp);
+		rc = wn_caption_decode(cap_text, strlen(cap_text), &g.cp,
+				       &g.ncp);
 		if (rc >= 0)
 			rc = load_spans(json_object_get(o, "subcaptions"), 1,
 					&g.subs, &g.nsubs);
@@ -212,7 +214,7 @@ out:
 /* ------------------------------------------------------------- training */
 
 struct example {
-	double f[CAPTION_NFEAT];
+	double f[WN_CAPTION_NFEAT];
 	int y;
 };
 
@@ -223,14 +225,14 @@ struct examples {
 
 struct oracle_ctx {
 	const struct gt *g;
-	struct caption_cand *cands;	/* all candidates of the caption */
+	struct wn_caption_cand *cands;	/* all candidates of the caption */
 	size_t ncands;
 	struct examples *ex[2];		/* per pass */
 	int has_prefix;			/* the caption has gold prefix markers */
 };
 
 static int
-labels_equal(const struct caption_span *g, const struct caption_cand *c)
+labels_equal(const struct wn_caption_span *g, const struct wn_caption_cand *c)
 {
 	int i, j;
 
@@ -248,7 +250,7 @@ labels_equal(const struct caption_span *g, const struct caption_cand *c)
 
 /* Is c the marker that starts a gold sub-caption? */
 static int
-gold_prefix(const struct gt *g, const struct caption_cand *c)
+gold_prefix(const struct gt *g, const struct wn_caption_cand *c)
 {
 	size_t i;
 
@@ -262,13 +264,13 @@ gold_prefix(const struct gt *g, const struct caption_cand *c)
 /* Is c a postfix marker: inside a gold sub-caption with its labels that no
  * candidate starts? */
 static int
-gold_postfix(const struct oracle_ctx *o, const struct caption_cand *c)
+gold_postfix(const struct oracle_ctx *o, const struct wn_caption_cand *c)
 {
 	const struct gt *g = o->g;
 	size_t i, j;
 
 	for (i = 0; i < g->nsubs; i++) {
-		const struct caption_span *s = &g->subs[i];
+		const struct wn_caption_span *s = &g->subs[i];
 
 		if (!labels_equal(s, c) || c->start <= s->start + 1 ||
 				c->end > s->end + 1)
@@ -283,7 +285,7 @@ gold_postfix(const struct oracle_ctx *o, const struct caption_cand *c)
 }
 
 static int
-oracle(void *vctx, const struct caption_cand *c, const double *feat)
+oracle(void *vctx, const struct wn_caption_cand *c, const double *feat)
 {
 	struct oracle_ctx *o = vctx;
 	struct examples *ex = o->ex[c->pass ? 1 : 0];
@@ -301,7 +303,7 @@ oracle(void *vctx, const struct caption_cand *c, const double *feat)
 		ex->v = v;
 		ex->cap = nc;
 	}
-	memcpy(ex->v[ex->n].f, feat, sizeof(double) * CAPTION_NFEAT);
+	memcpy(ex->v[ex->n].f, feat, sizeof(double) * WN_CAPTION_NFEAT);
 	ex->v[ex->n].y = y;
 	ex->n++;
 	return y;
@@ -322,13 +324,13 @@ static int
 fit(const struct examples *ex, uint64_t seed, int epochs, double lambda,
 		double *ret_w)
 {
-	double w[CAPTION_NFEAT] = { 0 }, avg[CAPTION_NFEAT] = { 0 };
+	double w[WN_CAPTION_NFEAT] = { 0 }, avg[WN_CAPTION_NFEAT] = { 0 };
 	size_t *order, i, navg = 0;
 	uint64_t s = seed;
 	int e, k;
 
 	if (ex->n == 0) {
-		memset(ret_w, 0, sizeof(double) * CAPTION_NFEAT);
+		memset(ret_w, 0, sizeof(double) * WN_CAPTION_NFEAT);
 		ret_w[0] = -5;
 		return 0;
 	}
@@ -351,23 +353,23 @@ fit(const struct examples *ex, uint64_t seed, int epochs, double lambda,
 			const struct example *x = &ex->v[order[i]];
 			double z = 0, p, g;
 
-			for (k = 0; k < CAPTION_NFEAT; k++)
+			for (k = 0; k < WN_CAPTION_NFEAT; k++)
 				z += w[k] * x->f[k];
 			p = z > 30 ? 1 : z < -30 ? 0 : 1 / (1 + exp(-z));
 			g = p - x->y;
-			for (k = 0; k < CAPTION_NFEAT; k++) {
+			for (k = 0; k < WN_CAPTION_NFEAT; k++) {
 				double reg = k == 0 ? 0 : lambda * w[k];
 
 				w[k] -= eta * (g * x->f[k] + reg);
 			}
 		}
 		if (e >= epochs / 2) {
-			for (k = 0; k < CAPTION_NFEAT; k++)
+			for (k = 0; k < WN_CAPTION_NFEAT; k++)
 				avg[k] += w[k];
 			navg++;
 		}
 	}
-	for (k = 0; k < CAPTION_NFEAT; k++)
+	for (k = 0; k < WN_CAPTION_NFEAT; k++)
 		ret_w[k] = navg ? avg[k] / (double)navg : w[k];
 	free(order);
 	return 0;
@@ -383,7 +385,7 @@ loss(const struct examples *ex, const double *w, int *ret_err)
 	for (i = 0; i < ex->n; i++) {
 		double z = 0, p;
 
-		for (k = 0; k < CAPTION_NFEAT; k++)
+		for (k = 0; k < WN_CAPTION_NFEAT; k++)
 			z += w[k] * ex->v[i].f[k];
 		p = 1 / (1 + exp(-z));
 		if ((p > 0.5) != ex->v[i].y)
@@ -399,34 +401,35 @@ static int
 collect(const struct dataset *d, int want_heldout, struct examples *ex0,
 		struct examples *ex1)
 {
-	struct caption_model zero;
+	struct wn_caption_model zero;
 	size_t i, j;
 	int rc = 0;
 
 	memset(&zero, 0, sizeof(zero));
 	for (i = 0; i < d->n && rc >= 0; i++) {
 		struct oracle_ctx o = { .g = &d->v[i], .ex = { ex0, ex1 } };
-		struct caption_split s = { 0 };
+		struct wn_caption_split s = { 0 };
 
 		if (d->v[i].heldout != want_heldout)
 			continue;
-		rc = caption_candidates(d->v[i].cp, d->v[i].ncp, &o.cands,
-				&o.ncands);
+		rc = wn_caption_candidates(d->v[i].cp, d->v[i].ncp, &o.cands,
+					   &o.ncands);
 		if (rc < 0)
 			break;
 		for (j = 0; j < o.ncands; j++)
 			if (gold_prefix(o.g, &o.cands[j]))
 				o.has_prefix = 1;
-		rc = caption_split_cp(&zero, d->v[i].cp, d->v[i].ncp, oracle, &o,
+		rc = wn_caption_split_cp(&zero, d->v[i].cp, d->v[i].ncp, oracle,
+					 &o,
 				&s);
-		caption_split_release(&s);
+		wn_caption_split_release(&s);
 		free(o.cands);
 	}
 	return rc;
 }
 
 static void
-model_version(struct caption_model *m)
+model_version(struct wn_caption_model *m)
 {
 	uint64_t h = wn_hash64(m->prefix, sizeof(m->prefix));
 
@@ -461,7 +464,7 @@ caption_train_main(int argc, char **argv)
 	const char *outp = default_path(DEFAULT_OUT, b3, sizeof(b3));
 	struct dataset d = { 0 };
 	struct examples ex[2] = { { 0 } }, hx[2] = { { 0 } };
-	struct caption_model m;
+	struct wn_caption_model m;
 	int64_t seed = 1;
 	int epochs = 200, c, rc, e0, e1;
 	size_t i, ntrain = 0;
@@ -546,7 +549,7 @@ caption_train_main(int argc, char **argv)
 		rc = -EX_CANTCREAT;
 		goto out;
 	}
-	rc = caption_model_write(&m, out);
+	rc = wn_caption_model_write(&m, out);
 	if (fclose(out) != 0 && rc >= 0)
 		rc = -EIO;
 	if (rc < 0) {
@@ -594,8 +597,8 @@ trim(const uint32_t *cp, int *s, int *e)
 
 /* Labels of all spans as one set; returns the count. */
 static int
-label_set(const struct caption_span *v, size_t n,
-		char (*set)[CAPTION_LABEL_SIZE], int max)
+label_set(const struct wn_caption_span *v, size_t n,
+	  char (*set)[WN_CAPTION_LABEL_SIZE], int max)
 {
 	size_t i;
 	int k, j, m = 0;
@@ -606,13 +609,15 @@ label_set(const struct caption_span *v, size_t n,
 				if (strcmp(set[j], v[i].labels[k]) == 0)
 					break;
 			if (j == m && m < max)
-				memcpy(set[m++], v[i].labels[k], CAPTION_LABEL_SIZE);
+				memcpy(set[m++], v[i].labels[k],
+				       WN_CAPTION_LABEL_SIZE);
 		}
 	return m;
 }
 
 static int
-span_labels_equal(const struct caption_span *a, const struct caption_span *b)
+span_labels_equal(const struct wn_caption_span *a,
+		  const struct wn_caption_span *b)
 {
 	int i, j, na = 0, nb = 0;
 
@@ -641,10 +646,10 @@ span_labels_equal(const struct caption_span *a, const struct caption_span *b)
 }
 
 static void
-score_one(const struct gt *g, const struct caption_split *p, struct score *s,
-		int verbose)
+score_one(const struct gt *g, const struct wn_caption_split *p, struct score *s,
+	  int verbose)
 {
-	char gl[256][CAPTION_LABEL_SIZE], pl[256][CAPTION_LABEL_SIZE];
+	char gl[256][WN_CAPTION_LABEL_SIZE], pl[256][WN_CAPTION_LABEL_SIZE];
 	int ng, np, i, j, tp = 0, found = 0;
 	unsigned char *used, *gm, *pm;
 	size_t a, b;
@@ -750,8 +755,8 @@ caption_eval_main(int argc, char **argv)
 	char b1[4096];
 	const char *data = default_path(DEFAULT_DATA, b1, sizeof(b1));
 	const char *model_path = NULL;
-	struct caption_model mm;
-	const struct caption_model *m = NULL;
+	struct wn_caption_model mm;
+	const struct wn_caption_model *m = NULL;
 	struct dataset d = { 0 };
 	char sources[64][32];
 	int nsrc = 0, c, rc, verbose = 0, part, meth, k;
@@ -779,14 +784,14 @@ caption_eval_main(int argc, char **argv)
 		}
 	}
 	if (model_path != NULL) {
-		rc = caption_model_load(model_path, &mm);
+		rc = wn_caption_model_load(model_path, &mm);
 		if (rc < 0) {
 			wn_error("cannot load '%s': %s", model_path, wn_strerror(rc));
 			return rc == -ENOENT ? EX_NOINPUT : EX_DATAERR;
 		}
 		m = &mm;
 	} else {
-		m = caption_model_shipped();
+		m = wn_caption_model_shipped();
 	}
 	rc = load_dataset(data, 0, &d);
 	if (rc < 0) {
@@ -816,15 +821,17 @@ caption_eval_main(int argc, char **argv)
 			if (verbose && meth == 0)
 				printf("%s errors:\n", part ? "all" : "held-back");
 			for (i = 0; i < d.n; i++) {
-				struct caption_split s = { 0 };
+				struct wn_caption_split s = { 0 };
 				const struct gt *g = &d.v[i];
 
 				if (part == 0 && !g->heldout)
 					continue;
 				rc = meth == 0 ?
-					caption_split_cp(m, g->cp, g->ncp, NULL,
+					wn_caption_split_cp(m, g->cp, g->ncp,
+							    NULL,
 							NULL, &s) :
-					caption_split_baseline(g->cp, g->ncp, &s);
+					wn_caption_split_baseline(g->cp, g->ncp,
+								  &s);
 				if (rc < 0) {
 					wn_error("%s: %s", g->fig, wn_strerror(rc));
 					continue;
@@ -835,7 +842,7 @@ caption_eval_main(int argc, char **argv)
 				score_one(g, &s, &tot, verbose && meth == 0);
 				if (k < nsrc)
 					score_one(g, &s, &per[k], 0);
-				caption_split_release(&s);
+				wn_caption_split_release(&s);
 			}
 			print_row(part ? "all" : "held-back", "ALL",
 					meth ? "baseline" : "model", &tot);
@@ -854,14 +861,15 @@ caption_eval_main(int argc, char **argv)
 
 		do {
 			for (i = 0; i < d.n; i++) {
-				struct caption_split s = { 0 };
+				struct wn_caption_split s = { 0 };
 
-				if (caption_split_cp(m, d.v[i].cp, d.v[i].ncp, NULL,
+				if (wn_caption_split_cp(m, d.v[i].cp,
+							d.v[i].ncp, NULL,
 						NULL, &s) == 0) {
 					ncap++;
 					nchar += (long)d.v[i].ncp;
 				}
-				caption_split_release(&s);
+				wn_caption_split_release(&s);
 			}
 			dt = wn_now() - t0;
 		} while (dt < 1.0 && d.n > 0);

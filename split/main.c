@@ -19,14 +19,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/caption.h"
 #include "lib/db.h"
 #include "lib/img.h"
 #include "lib/log.h"
+#include "lib/panels.h"
 #include "lib/rec.h"
 #include "lib/tool.h"
 #include "lib/util.h"
-#include "split/caption.h"
-#include "split/panels.h"
 #include "lib/banned.h"
 
 #define MAX_JOBS	64
@@ -105,14 +105,14 @@ put_out(const struct wn_buf *b)
 /* ------------------------------------------------------------- captions */
 
 static int
-caption_text_out(const struct caption_split *s, struct wn_buf *b)
+caption_text_out(const struct wn_caption_split *s, struct wn_buf *b)
 {
 	size_t i, j;
 	int k, rc = 0;
 
 	/* LABELS TAB START TAB END TAB TEXT, in text order; "-" for shared */
 	for (i = 0, j = 0; rc >= 0 && (i < s->nsubs || j < s->nshared);) {
-		const struct caption_span *sp;
+		const struct wn_caption_span *sp;
 		int shared;
 
 		if (j >= s->nshared || (i < s->nsubs &&
@@ -138,7 +138,7 @@ caption_text_out(const struct caption_split *s, struct wn_buf *b)
 
 			if (c == '\t' || c == '\n' || c == '\r' || c == 0)
 				c = ' ';
-			rc = caption_utf8(b, &c, 0, 1);
+			rc = wn_caption_utf8(b, &c, 0, 1);
 		}
 		if (rc >= 0)
 			rc = wn_buf_add(b, "\n", 1);
@@ -149,9 +149,9 @@ caption_text_out(const struct caption_split *s, struct wn_buf *b)
 static int
 run_caption(const struct opts *o)
 {
-	struct caption_model cm;
-	const struct caption_model *m = NULL;
-	struct caption_split s = { 0 };
+	struct wn_caption_model cm;
+	const struct wn_caption_model *m = NULL;
+	struct wn_caption_split s = { 0 };
 	struct wn_buf in, out;
 	FILE *f = stdin;
 	const char *name = o->caption_file ? o->caption_file : "stdin";
@@ -160,7 +160,7 @@ run_caption(const struct opts *o)
 	int rc, status = EX_OK;
 
 	if (o->caption_model_path != NULL) {
-		rc = caption_model_load(o->caption_model_path, &cm);
+		rc = wn_caption_model_load(o->caption_model_path, &cm);
 		if (rc < 0) {
 			wn_error("cannot load caption model '%s': %s",
 					o->caption_model_path, wn_strerror(rc));
@@ -169,7 +169,7 @@ run_caption(const struct opts *o)
 		}
 		m = &cm;
 	}
-	wn_buf_init(&in, CAPTION_MAX_BYTES);
+	wn_buf_init(&in, WN_CAPTION_MAX_BYTES);
 	wn_buf_init(&out, 0);
 	if (o->caption_file != NULL) {
 		f = fopen(o->caption_file, "rb");
@@ -192,7 +192,7 @@ run_caption(const struct opts *o)
 	}
 	if (rc == -WN_ETOOBIG) {
 		wn_error("'%s': caption longer than %d bytes", name,
-				CAPTION_MAX_BYTES);
+				WN_CAPTION_MAX_BYTES);
 		status = EX_DATAERR;
 		goto out;
 	}
@@ -207,7 +207,7 @@ run_caption(const struct opts *o)
 		n--;
 	if (n > 0 && in.data[n - 1] == '\r')
 		n--;
-	rc = caption_split(m, in.data ? in.data : "", n, &s);
+	rc = wn_caption_split(m, in.data ? in.data : "", n, &s);
 	if (rc < 0) {
 		wn_error("'%s': cannot split the caption: %s", name,
 				wn_strerror(rc));
@@ -216,7 +216,7 @@ run_caption(const struct opts *o)
 		goto out;
 	}
 	if (o->json) {
-		rc = caption_split_json(&s, &out);
+		rc = wn_caption_split_json(&s, &out);
 		if (rc >= 0)
 			rc = wn_buf_add(&out, "\n", 1);
 	} else {
@@ -229,7 +229,7 @@ run_caption(const struct opts *o)
 	if (rc < 0)
 		status = rc == -ENOMEM ? EX_OSERR : EX_IOERR;
 out:
-	caption_split_release(&s);
+	wn_caption_split_release(&s);
 	wn_buf_release(&in);
 	wn_buf_release(&out);
 	if (f != stdin)
@@ -296,12 +296,12 @@ pool_run(int jobs, size_t n, void (*fn)(void *, size_t), void *ud)
 
 struct file_job {
 	const char *path;		/* borrowed */
-	struct panel_set set;
+	struct wn_panel_set set;
 	int rc;
 };
 
 struct files_ctx {
-	const struct panel_model *m;
+	const struct wn_panel_model *m;
 	struct file_job *jobs;
 };
 
@@ -311,7 +311,7 @@ file_work(void *ud, size_t i)
 	struct files_ctx *c = ud;
 	struct file_job *j = &c->jobs[i];
 
-	j->rc = panels_detect_file(c->m, j->path, &j->set);
+	j->rc = wn_panels_detect_file(c->m, j->path, &j->set);
 }
 
 static int
@@ -321,9 +321,9 @@ json_path(struct wn_buf *b, const char *s)
 	size_t n = 0;
 	int rc;
 
-	rc = caption_decode(s, strlen(s), &cp, &n);
+	rc = wn_caption_decode(s, strlen(s), &cp, &n);
 	if (rc >= 0)
-		rc = caption_json_string(b, cp, 0, (int)n);
+		rc = wn_caption_json_string(b, cp, 0, (int)n);
 	free(cp);
 	return rc;
 }
@@ -336,7 +336,7 @@ file_out(const struct opts *o, const struct file_job *j, struct wn_buf *b)
 
 	if (!o->json) {
 		for (k = 0; rc >= 0 && k < j->set.n; k++) {
-			const struct panel *p = &j->set.v[k];
+			const struct wn_panel *p = &j->set.v[k];
 
 			rc = wn_buf_printf(b, "%s\t%d\t%d\t%d\t%d\t%s\t%.4f\n",
 					j->path, p->x, p->y, p->w, p->h,
@@ -360,7 +360,7 @@ file_out(const struct opts *o, const struct file_job *j, struct wn_buf *b)
 				"\"compound\": %s, \"panels\": [", j->set.width,
 				j->set.height, j->set.compound ? "true" : "false");
 	for (k = 0; rc >= 0 && k < j->set.n; k++) {
-		const struct panel *p = &j->set.v[k];
+		const struct wn_panel *p = &j->set.v[k];
 
 		rc = wn_buf_printf(b, "%s{\"x\": %d, \"y\": %d, \"w\": %d, "
 				"\"h\": %d, \"label\": ", k ? ", " : "", p->x, p->y,
@@ -376,9 +376,9 @@ file_out(const struct opts *o, const struct file_job *j, struct wn_buf *b)
 }
 
 static int
-load_panel_model(const struct opts *o, struct panel_model **ret)
+load_panel_model(const struct opts *o, struct wn_panel_model **ret)
 {
-	int rc = panel_model_load(o->model_path, ret);
+	int rc = wn_panel_model_load(o->model_path, ret);
 
 	if (rc < 0)
 		wn_error("cannot load panel model '%s': %s",
@@ -390,7 +390,7 @@ load_panel_model(const struct opts *o, struct panel_model **ret)
 static int
 run_files(const struct opts *o)
 {
-	struct panel_model *m = NULL;
+	struct wn_panel_model *m = NULL;
 	struct files_ctx c = { 0 };
 	struct wn_buf b;
 	int64_t nerrors = 0;
@@ -404,7 +404,7 @@ run_files(const struct opts *o)
 	c.m = m;
 	c.jobs = calloc((size_t)chunk, sizeof(*c.jobs));
 	if (c.jobs == NULL) {
-		panel_model_free(m);
+		wn_panel_model_free(m);
 		return EX_OSERR;
 	}
 	wn_buf_init(&b, 0);
@@ -433,7 +433,7 @@ run_files(const struct opts *o)
 			}
 			if (status == EX_OK && file_out(o, j, &b) < 0)
 				status = EX_OSERR;
-			panel_set_release(&j->set);
+			wn_panel_set_release(&j->set);
 		}
 		if (status == EX_OK && (rc = put_out(&b)) < 0)
 			status = rc == -EPIPE ? EX_OK : EX_IOERR;
@@ -448,7 +448,7 @@ run_files(const struct opts *o)
 	}
 	wn_buf_release(&b);
 	free(c.jobs);
-	panel_model_free(m);
+	wn_panel_model_free(m);
 	return status;
 }
 
@@ -500,18 +500,18 @@ struct fig {
 	char *caption;			/* owned */
 	size_t caption_len;
 	int need;			/* bits: 1 panels, 2 captions */
-	struct panel_set set;
+	struct wn_panel_set set;
 	int prc;			/* panels: 0 ok, <0 error */
-	struct caption_split cs;
+	struct wn_caption_split cs;
 	int crc;			/* captions: 0 ok, <0 error */
 };
 
 struct db_ctx {
 	const struct opts *o;
 	struct wn_db *db;
-	const struct panel_model *pm;
+	const struct wn_panel_model *pm;
 	const char *pm_version;
-	const struct caption_model *cm;
+	const struct wn_caption_model *cm;
 	sqlite3_stmt *st_all, *st_need, *st_panel, *st_subcap, *st_state;
 	struct wn_rec_reader rr;
 	int64_t last_id;		/* --all: paging cursor */
@@ -526,8 +526,8 @@ fig_release(struct fig *f)
 {
 	free(f->path);
 	free(f->caption);
-	panel_set_release(&f->set);
-	caption_split_release(&f->cs);
+	wn_panel_set_release(&f->set);
+	wn_caption_split_release(&f->cs);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -640,11 +640,13 @@ fig_work(void *ud, size_t i)
 	struct fig *f = &c->figs[i];
 
 	if (f->need & 1) {
-		f->prc = f->path ? panels_detect_file(c->pm, f->path, &f->set) :
+		f->prc = f->path ? wn_panels_detect_file(c->pm, f->path,
+							 &f->set) :
 			-ENOENT;
 	}
 	if (f->need & 2)
-		f->crc = caption_split(c->cm, f->caption, f->caption_len, &f->cs);
+		f->crc = wn_caption_split(c->cm, f->caption, f->caption_len,
+					  &f->cs);
 }
 
 /* Sub-captions and shared spans as rows, in text order. */
@@ -652,7 +654,7 @@ static int
 write_subcaps(struct db_ctx *c, struct fig *f, const char *ver)
 {
 	sqlite3_stmt *st = c->st_subcap;
-	const struct caption_split *s = &f->cs;
+	const struct wn_caption_split *s = &f->cs;
 	struct wn_buf lab, txt;
 	size_t i = 0, j = 0;
 	int ord = 0, rc = 0;
@@ -660,7 +662,7 @@ write_subcaps(struct db_ctx *c, struct fig *f, const char *ver)
 	wn_buf_init(&lab, 0);
 	wn_buf_init(&txt, 0);
 	while (rc >= 0 && (i < s->nsubs || j < s->nshared)) {
-		const struct caption_span *sp;
+		const struct wn_caption_span *sp;
 		int shared;
 
 		if (j >= s->nshared || (i < s->nsubs &&
@@ -673,9 +675,9 @@ write_subcaps(struct db_ctx *c, struct fig *f, const char *ver)
 		}
 		wn_buf_reset(&lab);
 		wn_buf_reset(&txt);
-		rc = caption_labels_json(&lab, sp, ",");
+		rc = wn_caption_labels_json(&lab, sp, ",");
 		if (rc >= 0)
-			rc = caption_utf8(&txt, s->cp, sp->start, sp->end);
+			rc = wn_caption_utf8(&txt, s->cp, sp->start, sp->end);
 		if (rc >= 0 && txt.data == NULL)
 			rc = wn_buf_add(&txt, "", 0);
 		if (rc < 0)
@@ -706,7 +708,7 @@ write_panels(struct db_ctx *c, struct fig *f)
 	int rc = 0;
 
 	for (k = 0; rc >= 0 && k < f->set.n; k++) {
-		const struct panel *p = &f->set.v[k];
+		const struct wn_panel *p = &f->set.v[k];
 
 		if (p->w <= 0 || p->h <= 0)
 			continue;
@@ -839,15 +841,15 @@ run_db(const struct opts *o, int argc, char **argv)
 {
 	struct wn_db_opts dbo = { .busy_timeout_ms = o->busy_ms };
 	struct db_ctx c = { .o = o };
-	struct panel_model *pm = NULL;
-	struct caption_model cm;
+	struct wn_panel_model *pm = NULL;
+	struct wn_caption_model cm;
 	struct wn_db *db = NULL;
 	double t0 = wn_now();
 	char summary[160];
 	int rc, status, i;
 
 	if (o->caption_model_path != NULL) {
-		rc = caption_model_load(o->caption_model_path, &cm);
+		rc = wn_caption_model_load(o->caption_model_path, &cm);
 		if (rc < 0) {
 			wn_error("cannot load caption model '%s': %s",
 					o->caption_model_path, wn_strerror(rc));
@@ -856,7 +858,7 @@ run_db(const struct opts *o, int argc, char **argv)
 		}
 		c.cm = &cm;
 	} else {
-		c.cm = caption_model_shipped();
+		c.cm = wn_caption_model_shipped();
 	}
 	rc = wn_db_open(o->db_path, &dbo, &db);
 	if (rc < 0) {
@@ -879,7 +881,7 @@ run_db(const struct opts *o, int argc, char **argv)
 			wn_exit_status(rc);
 	}
 	c.pm = pm;
-	c.pm_version = panel_model_version(pm);
+	c.pm_version = wn_panel_model_version(pm);
 	wn_rec_reader_init(&c.rr, stdin, "stdin");
 	if ((rc = wn_db_prepare(db, sql_all, &c.st_all)) < 0 ||
 			(rc = wn_db_prepare(db, sql_need, &c.st_need)) < 0 ||
@@ -943,19 +945,19 @@ out:
 	sqlite3_finalize(c.st_state);
 	wn_rec_reader_release(&c.rr);
 	wn_db_close(db);
-	panel_model_free(pm);
+	wn_panel_model_free(pm);
 	return status;
 }
 
 static void
 print_models(void)
 {
-	struct panel_model *pm = NULL;
+	struct wn_panel_model *pm = NULL;
 
-	if (panel_model_load(NULL, &pm) == 0)
-		printf("panel model %s\n", panel_model_version(pm));
-	panel_model_free(pm);
-	printf("caption model %s\n", caption_model_shipped()->version);
+	if (wn_panel_model_load(NULL, &pm) == 0)
+		printf("panel model %s\n", wn_panel_model_version(pm));
+	wn_panel_model_free(pm);
+	printf("caption model %s\n", wn_caption_model_shipped()->version);
 }
 
 int

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "lib/img.h"
-#include "split/panels.h"
+#include "lib/panels.h"
 
 #define SYNTH_MAX_UNITS	48
 
@@ -30,7 +30,7 @@ size_t synth_pool_size(const struct synth_pool *p);
 
 struct synth_figure {
 	struct wn_image img;		/* owned: RGB */
-	struct panels_box units[SYNTH_MAX_UNITS];
+	struct wn_panels_box units[SYNTH_MAX_UNITS];
 	size_t nunits;
 };
 

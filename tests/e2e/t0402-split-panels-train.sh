@@ -47,7 +47,7 @@ for i in 1 2; do
 done
 cmp -s "$T/m1.model" "$T/m2.model" || fail "training is not reproducible"
 cmp -s "$T/m1.c" "$T/m2.c" || fail "generated C differs"
-grep -q '^const char panels_model_text\[\] =' "$T/m1.c" || fail "no model text in the C file"
+grep -q '^const char wn_panels_model_text\[\] =' "$T/m1.c" || fail "no model text in the C file"
 expect 0 winnow-split --json --model "$T/m1.model" "$TESTDATA/panels/blank.png"
 ok "training reproducible; the model written loads"
 

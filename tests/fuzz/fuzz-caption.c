@@ -8,32 +8,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/caption.h"
 #include "lib/log.h"
 #include "lib/util.h"
-#include "split/caption.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct caption_split s;
+	struct wn_caption_split s;
 	struct wn_buf b;
 	size_t i;
 	int rc, prev = 0;
 
 	memset(&s, 0, sizeof(s));
-	rc = caption_split(NULL, (const char *)data, size, &s);
-	if (rc == -WN_ETOOBIG && size > CAPTION_MAX_BYTES)
+	rc = wn_caption_split(NULL, (const char *)data, size, &s);
+	if (rc == -WN_ETOOBIG && size > WN_CAPTION_MAX_BYTES)
 		return 0;
 	if (rc < 0)
 		abort();
 	for (i = 0; i < s.nsubs; i++) {
-		const struct caption_span *sp = &s.subs[i];
+		const struct wn_caption_span *sp = &s.subs[i];
 
 		if (sp->start < prev || sp->start >= sp->end ||
 				sp->end > (int)s.ncp || sp->nlabels <= 0 ||
-				sp->nlabels > CAPTION_MAX_LABELS)
+				sp->nlabels > WN_CAPTION_MAX_LABELS)
 			abort();
 		prev = sp->start;
 	}
@@ -42,9 +42,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				s.shared[i].end > (int)s.ncp)
 			abort();
 	wn_buf_init(&b, 0);
-	if (caption_split_json(&s, &b) < 0)
+	if (wn_caption_split_json(&s, &b) < 0)
 		abort();
 	wn_buf_release(&b);
-	caption_split_release(&s);
+	wn_caption_split_release(&s);
 	return 0;
 }

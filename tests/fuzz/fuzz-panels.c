@@ -11,22 +11,22 @@
 #include <string.h>
 
 #include "lib/img.h"
-#include "split/panels.h"
+#include "lib/panels.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_MAX_PIXELS	((int64_t)1 << 20)
 
 static void
-split_it(const struct panel_model *m, const struct wn_image *img)
+split_it(const struct wn_panel_model *m, const struct wn_image *img)
 {
-	struct panel_set s = { 0 };
+	struct wn_panel_set s = { 0 };
 	size_t i;
 
-	if (panels_detect(m, img, &s) != 0)
+	if (wn_panels_detect(m, img, &s) != 0)
 		return;
 	/* every box lies inside the image, the set is never empty */
-	if (s.n == 0 || s.n > PANELS_MAX)
+	if (s.n == 0 || s.n > WN_PANELS_MAX)
 		abort();
 	for (i = 0; i < s.n; i++)
 		if (s.v[i].x < 0 || s.v[i].y < 0 || s.v[i].w <= 0 ||
@@ -34,7 +34,7 @@ split_it(const struct panel_model *m, const struct wn_image *img)
 		    s.v[i].y + s.v[i].h > s.height ||
 		    memchr(s.v[i].label, '\0', sizeof(s.v[i].label)) == NULL)
 			abort();
-	panel_set_release(&s);
+	wn_panel_set_release(&s);
 }
 
 int
@@ -42,14 +42,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct wn_img_opts o = { .channels = 3, .min_side = 64,
 				 .max_pixels = FUZZ_MAX_PIXELS };
-	struct panel_model *m = NULL, *fm = NULL;
+	struct wn_panel_model *m = NULL, *fm = NULL;
 	struct wn_image img = { 0 };
 	int w, h, ch;
 	size_t i, n;
 
-	if (panel_model_parse((const char *)data, size, &fm) == 0)
-		panel_model_free(fm);
-	if (panel_model_load(NULL, &m) != 0)
+	if (wn_panel_model_parse((const char *)data, size, &fm) == 0)
+		wn_panel_model_free(fm);
+	if (wn_panel_model_load(NULL, &m) != 0)
 		return 0;
 	if (wn_image_load_mem(data, size, &o, &img) == 0) {
 		split_it(m, &img);
@@ -76,6 +76,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			free(img.px);
 		}
 	}
-	panel_model_free(m);
+	wn_panel_model_free(m);
 	return 0;
 }

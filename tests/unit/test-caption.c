@@ -1,5 +1,5 @@
 /*
- * test-caption: caption splitting (split/caption.c): UTF-8 decoding and code
+ * test-caption: caption splitting (lib/caption.c): UTF-8 decoding and code
  * point offsets, marker candidates and range expansion, the shipped model on
  * typical captions, inline references, shared text, JSON escaping, the model
  * file format, the baseline and random input.
@@ -12,13 +12,13 @@
 
 #include <CUnit/Basic.h>
 
+#include "lib/caption.h"
 #include "lib/log.h"
 #include "lib/util.h"
-#include "split/caption.h"
 
 /* Labels of all sub-captions, "A,B|C" (| between sub-captions). */
 static void
-labels_of(const struct caption_split *s, char *buf, size_t size)
+labels_of(const struct wn_caption_split *s, char *buf, size_t size)
 {
 	size_t i, n = 0;
 	int k;
@@ -34,24 +34,24 @@ labels_of(const struct caption_split *s, char *buf, size_t size)
 
 /* UTF-8 text of a span (static buffer). */
 static const char *
-text_of(const struct caption_split *s, const struct caption_span *sp)
+text_of(const struct wn_caption_split *s, const struct wn_caption_span *sp)
 {
 	static char out[4096];
 	struct wn_buf b;
 
 	wn_buf_init(&b, sizeof(out) - 1);
 	out[0] = '\0';
-	if (caption_utf8(&b, s->cp, sp->start, sp->end) == 0 && b.len > 0)
+	if (wn_caption_utf8(&b, s->cp, sp->start, sp->end) == 0 && b.len > 0)
 		memcpy(out, b.data, b.len + 1);
 	wn_buf_release(&b);
 	return out;
 }
 
 static int
-split(const char *text, struct caption_split *s)
+split(const char *text, struct wn_caption_split *s)
 {
 	memset(s, 0, sizeof(*s));
-	return caption_split(NULL, text, strlen(text), s);
+	return wn_caption_split(NULL, text, strlen(text), s);
 }
 
 static void
@@ -61,7 +61,7 @@ test_decode(void)
 	size_t n = 0;
 	char *big;
 
-	CU_ASSERT_EQUAL(caption_decode("a\xc3\xa9\xe2\x80\x93\xf0\x9f\xa6\xa0z",
+	CU_ASSERT_EQUAL(wn_caption_decode("a\xc3\xa9\xe2\x80\x93\xf0\x9f\xa6\xa0z",
 			11, &cp, &n), 0);
 	CU_ASSERT_EQUAL(n, 5);
 	CU_ASSERT_EQUAL(cp[1], 0xe9);
@@ -71,22 +71,23 @@ test_decode(void)
 	free(cp);
 	/* invalid: lone continuation, overlong, surrogate, truncated: one
 	   U+FFFD per byte that does not start a valid sequence */
-	CU_ASSERT_EQUAL(caption_decode("\x80" "\xc0\xaf" "\xed\xa0\x80" "\xe2\x80",
+	CU_ASSERT_EQUAL(wn_caption_decode("\x80" "\xc0\xaf" "\xed\xa0\x80" "\xe2\x80",
 			8, &cp, &n), 0);
 	CU_ASSERT_EQUAL(n, 8);
 	for (size_t i = 0; i < n; i++)
 		CU_ASSERT_EQUAL(cp[i], 0xfffd);
 	free(cp);
 	/* NUL is a character like any other */
-	CU_ASSERT_EQUAL(caption_decode("a\0b", 3, &cp, &n), 0);
+	CU_ASSERT_EQUAL(wn_caption_decode("a\0b", 3, &cp, &n), 0);
 	CU_ASSERT_EQUAL(n, 3);
 	CU_ASSERT_EQUAL(cp[1], 0);
 	free(cp);
-	big = malloc(CAPTION_MAX_BYTES + 1);
+	big = malloc(WN_CAPTION_MAX_BYTES + 1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
-	memset(big, 'a', CAPTION_MAX_BYTES + 1);
+	memset(big, 'a', WN_CAPTION_MAX_BYTES + 1);
 	cp = NULL;
-	CU_ASSERT_EQUAL(caption_decode(big, CAPTION_MAX_BYTES + 1, &cp, &n),
+	CU_ASSERT_EQUAL(wn_caption_decode(big, WN_CAPTION_MAX_BYTES + 1, &cp,
+					  &n),
 			-WN_ETOOBIG);
 	CU_ASSERT_PTR_NULL(cp);
 	free(big);
@@ -96,15 +97,15 @@ test_decode(void)
 static void
 cand_labels(const char *text, char *buf, size_t size, int *ret_type)
 {
-	struct caption_cand *v = NULL;
+	struct wn_caption_cand *v = NULL;
 	uint32_t *cp = NULL;
 	size_t n = 0, nv = 0, k, len = 0;
 
 	buf[0] = '\0';
 	*ret_type = -1;
-	if (caption_decode(text, strlen(text), &cp, &n) < 0)
+	if (wn_caption_decode(text, strlen(text), &cp, &n) < 0)
 		return;
-	if (caption_candidates(cp, n, &v, &nv) == 0 && nv > 0) {
+	if (wn_caption_candidates(cp, n, &v, &nv) == 0 && nv > 0) {
 		for (k = 0; k < (size_t)v[0].nlabels; k++)
 			len += (size_t)snprintf(buf + len, size - len, "%s%s",
 					k ? "," : "", v[0].labels[k]);
@@ -175,7 +176,7 @@ test_candidates(void)
 static void
 test_split_basic(void)
 {
-	struct caption_split s;
+	struct wn_caption_split s;
 	char buf[256];
 
 	CU_ASSERT_EQUAL_FATAL(split("Effects of X on Y. (A) Wild type. "
@@ -192,7 +193,7 @@ test_split_basic(void)
 			"Scale bars, 10 \xc2\xb5m.");
 	/* offsets are code points: the micro sign is one */
 	CU_ASSERT_EQUAL(s.shared[1].end, (int)s.ncp);
-	caption_split_release(&s);
+	wn_caption_split_release(&s);
 
 	/* group header then list markers; refinements inside a group */
 	CU_ASSERT_EQUAL_FATAL(split("Screens. (A\xe2\x80\x93" "C) Venn diagrams "
@@ -200,7 +201,7 @@ test_split_basic(void)
 			"Plots for PDS (D) and PhenDC3 (E).", &s), 0);
 	labels_of(&s, buf, sizeof(buf));
 	CU_ASSERT_STRING_EQUAL(buf, "A,B,C|A|B|C|D,E");
-	caption_split_release(&s);
+	wn_caption_split_release(&s);
 
 	/* a sentence head that introduces all markers is shared */
 	CU_ASSERT_EQUAL_FATAL(split("Chemical structure of inhibitors. Chemical "
@@ -210,7 +211,7 @@ test_split_basic(void)
 	CU_ASSERT_EQUAL_FATAL(s.nshared, 1);
 	CU_ASSERT_STRING_EQUAL(text_of(&s, &s.shared[0]), "Chemical structure "
 			"of inhibitors. Chemical structures of");
-	caption_split_release(&s);
+	wn_caption_split_release(&s);
 
 	/* Nature style */
 	CU_ASSERT_EQUAL_FATAL(split("Electrocatalysis. a LSV curves of the "
@@ -218,13 +219,13 @@ test_split_basic(void)
 			"at 0.3 V in a. d Chronoamperometry.", &s), 0);
 	labels_of(&s, buf, sizeof(buf));
 	CU_ASSERT_STRING_EQUAL(buf, "a|b,c|d");
-	caption_split_release(&s);
+	wn_caption_split_release(&s);
 }
 
 static void
 test_split_postfix(void)
 {
-	struct caption_split s;
+	struct wn_caption_split s;
 	char buf[256];
 
 	CU_ASSERT_EQUAL_FATAL(split("Dietary exposure altered transcript "
@@ -239,7 +240,7 @@ test_split_postfix(void)
 	CU_ASSERT_EQUAL_FATAL(s.nshared, 2);
 	CU_ASSERT_STRING_EQUAL(text_of(&s, &s.shared[1]),
 			"Levels are relative to 18S.");
-	caption_split_release(&s);
+	wn_caption_split_release(&s);
 
 	CU_ASSERT_EQUAL_FATAL(split("Exposure to PBDE-47 depressed total T4 in "
 			"males and females (A), but had no effect on total T3 in "
@@ -251,7 +252,7 @@ test_split_postfix(void)
 			"had no effect on total T3 in males (B).");
 	CU_ASSERT_EQUAL_FATAL(s.nshared, 1);
 	CU_ASSERT_STRING_EQUAL(text_of(&s, &s.shared[0]), "Exposure to PBDE-47");
-	caption_split_release(&s);
+	wn_caption_split_release(&s);
 }
 
 static void
@@ -265,7 +266,7 @@ test_split_no_markers(void)
 			"(n = 3) as in Figure 2C."),
 		"The biosynthesis of terpenoids (see Fig. 1A and Table 2).",
 	};
-	struct caption_split s;
+	struct wn_caption_split s;
 	size_t i;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -279,21 +280,22 @@ test_split_no_markers(void)
 			CU_ASSERT_EQUAL_FATAL(s.nshared, 1);
 			CU_ASSERT_STRING_EQUAL(text_of(&s, &s.shared[0]), t[i]);
 		}
-		caption_split_release(&s);
+		wn_caption_split_release(&s);
 	}
 }
 
 static void
 test_json(void)
 {
-	struct caption_split s;
+	struct wn_caption_split s;
 	struct wn_buf b;
 	const char text[] = "Q\"\\\t\x01. (A) x\0y. (B) z.";
 
 	memset(&s, 0, sizeof(s));
-	CU_ASSERT_EQUAL_FATAL(caption_split(NULL, text, sizeof(text) - 1, &s), 0);
+	CU_ASSERT_EQUAL_FATAL(wn_caption_split(NULL, text, sizeof(text) - 1,
+					       &s), 0);
 	wn_buf_init(&b, 0);
-	CU_ASSERT_EQUAL_FATAL(caption_split_json(&s, &b), 0);
+	CU_ASSERT_EQUAL_FATAL(wn_caption_split_json(&s, &b), 0);
 	CU_ASSERT_STRING_EQUAL(b.data, "{\"subcaptions\": [{\"labels\": [\"A\"], "
 			"\"start\": 7, \"end\": 15, \"text\": \"(A) x\\u0000y.\"}, "
 			"{\"labels\": [\"B\"], \"start\": 16, \"end\": 22, "
@@ -301,14 +303,14 @@ test_json(void)
 			"\"shared\": [{\"start\": 0, \"end\": 6, \"text\": "
 			"\"Q\\\"\\\\\\t\\u0001.\"}]}");
 	wn_buf_release(&b);
-	caption_split_release(&s);
+	wn_caption_split_release(&s);
 }
 
 static void
 test_model_file(void)
 {
-	const struct caption_model *m = caption_model_shipped();
-	struct caption_model m2;
+	const struct wn_caption_model *m = wn_caption_model_shipped();
+	struct wn_caption_model m2;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -317,21 +319,24 @@ test_model_file(void)
 	CU_ASSERT(strncmp(m->version, "caption-lr-", 11) == 0);
 	f = open_memstream(&text, &len);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	CU_ASSERT_EQUAL(caption_model_write(m, f), 0);
+	CU_ASSERT_EQUAL(wn_caption_model_write(m, f), 0);
 	fclose(f);
-	CU_ASSERT_EQUAL_FATAL(caption_model_parse(text, len, &m2), 0);
+	CU_ASSERT_EQUAL_FATAL(wn_caption_model_parse(text, len, &m2), 0);
 	CU_ASSERT_STRING_EQUAL(m2.version, m->version);
-	for (k = 0; k < CAPTION_NFEAT; k++) {
+	for (k = 0; k < WN_CAPTION_NFEAT; k++) {
 		CU_ASSERT_DOUBLE_EQUAL(m2.prefix[k], m->prefix[k], 1e-6);
 		CU_ASSERT_DOUBLE_EQUAL(m2.postfix[k], m->postfix[k], 1e-6);
 	}
 	free(text);
-	CU_ASSERT_EQUAL(caption_model_parse("junk\n", 5, &m2), -WN_EFORMAT);
-	CU_ASSERT_EQUAL(caption_model_parse("version x\nprefix 999 1\n", 23, &m2),
+	CU_ASSERT_EQUAL(wn_caption_model_parse("junk\n", 5, &m2), -WN_EFORMAT);
+	CU_ASSERT_EQUAL(wn_caption_model_parse("version x\nprefix 999 1\n", 23,
+					       &m2),
 			-WN_EFORMAT);
-	CU_ASSERT_EQUAL(caption_model_parse("prefix 1 1\n", 11, &m2), -WN_EFORMAT);
+	CU_ASSERT_EQUAL(wn_caption_model_parse("prefix 1 1\n", 11, &m2),
+			-WN_EFORMAT);
 	/* plain text (not quoted) is accepted too */
-	CU_ASSERT_EQUAL(caption_model_parse("version t\nprefix 0 -2.5\n", 24, &m2),
+	CU_ASSERT_EQUAL(wn_caption_model_parse("version t\nprefix 0 -2.5\n", 24,
+					       &m2),
 			0);
 	CU_ASSERT_DOUBLE_EQUAL(m2.prefix[0], -2.5, 1e-12);
 	CU_ASSERT_STRING_EQUAL(m2.version, "t");
@@ -340,17 +345,17 @@ test_model_file(void)
 static void
 test_baseline(void)
 {
-	struct caption_split s;
+	struct wn_caption_split s;
 	uint32_t *cp = NULL;
 	size_t n = 0;
 	const char *t = "Title. (A) one (n) two. (B) three.";
 
-	CU_ASSERT_EQUAL_FATAL(caption_decode(t, strlen(t), &cp, &n), 0);
+	CU_ASSERT_EQUAL_FATAL(wn_caption_decode(t, strlen(t), &cp, &n), 0);
 	memset(&s, 0, sizeof(s));
-	CU_ASSERT_EQUAL_FATAL(caption_split_baseline(cp, n, &s), 0);
+	CU_ASSERT_EQUAL_FATAL(wn_caption_split_baseline(cp, n, &s), 0);
 	CU_ASSERT_EQUAL(s.nsubs, 3);	/* "(n)" too: that is the baseline */
 	CU_ASSERT_EQUAL(s.nshared, 1);
-	caption_split_release(&s);
+	wn_caption_split_release(&s);
 	free(cp);
 }
 
@@ -376,7 +381,7 @@ test_random(void)
 	int iter;
 
 	for (iter = 0; iter < 3000; iter++) {
-		struct caption_split s;
+		struct wn_caption_split s;
 		size_t len = 0, i;
 		int np = (int)(rnd(&seed) % 60), k, prev = 0;
 
@@ -391,7 +396,7 @@ test_random(void)
 			len += pl;
 		}
 		memset(&s, 0, sizeof(s));
-		CU_ASSERT_EQUAL_FATAL(caption_split(NULL, buf, len, &s), 0);
+		CU_ASSERT_EQUAL_FATAL(wn_caption_split(NULL, buf, len, &s), 0);
 			for (i = 0; i < s.nsubs; i++) {
 			if (s.subs[i].nlabels == 0)
 				printf("\n  no labels: '%.*s'\n", (int)len, buf);
@@ -405,7 +410,7 @@ test_random(void)
 			CU_ASSERT(s.shared[i].start < s.shared[i].end);
 			CU_ASSERT(s.shared[i].end <= (int)s.ncp);
 		}
-		caption_split_release(&s);
+		wn_caption_split_release(&s);
 	}
 }
 
@@ -413,7 +418,7 @@ static void
 test_long(void)
 {
 	struct wn_buf b;
-	struct caption_split s;
+	struct wn_caption_split s;
 	int i;
 
 	wn_buf_init(&b, 0);
@@ -423,9 +428,9 @@ test_long(void)
 				"(n = %d) next to type %c cells.", 'A' + i % 26, i,
 				i, 'A' + (i + 3) % 26), 0);
 	memset(&s, 0, sizeof(s));
-	CU_ASSERT_EQUAL_FATAL(caption_split(NULL, b.data, b.len, &s), 0);
+	CU_ASSERT_EQUAL_FATAL(wn_caption_split(NULL, b.data, b.len, &s), 0);
 	CU_ASSERT(s.nsubs >= 26);
-	caption_split_release(&s);
+	wn_caption_split_release(&s);
 	wn_buf_release(&b);
 }
 

@@ -11,23 +11,23 @@
 #include <CUnit/Basic.h>
 
 #include "lib/img.h"
+#include "lib/labels.h"
 #include "lib/log.h"
-#include "split/labels.h"
-#include "split/panels.h"
+#include "lib/panels.h"
 #include "split/synth.h"
 
-static struct panel_model *model;
+static struct wn_panel_model *model;
 
 static int
 setup(void)
 {
-	return panel_model_load(NULL, &model) < 0 ? -1 : 0;
+	return wn_panel_model_load(NULL, &model) < 0 ? -1 : 0;
 }
 
 static int
 teardown(void)
 {
-	panel_model_free(model);
+	wn_panel_model_free(model);
 	return 0;
 }
 
@@ -69,7 +69,7 @@ near(int a, int b, int tol)
 
 /* Is there a panel within tol pixels of this box? */
 static int
-has_box(const struct panel_set *s, int x, int y, int w, int h, int tol)
+has_box(const struct wn_panel_set *s, int x, int y, int w, int h, int tol)
 {
 	size_t i;
 
@@ -82,12 +82,13 @@ has_box(const struct panel_set *s, int x, int y, int w, int h, int tol)
 
 /* Is there a panel overlapping this box by at least min IoU? */
 static int
-has_overlap(const struct panel_set *s, int x, int y, int w, int h, double min)
+has_overlap(const struct wn_panel_set *s, int x, int y, int w, int h,
+	    double min)
 {
 	size_t i;
 
 	for (i = 0; i < s->n; i++) {
-		const struct panel *p = &s->v[i];
+		const struct wn_panel *p = &s->v[i];
 		int ix = (p->x + p->w < x + w ? p->x + p->w : x + w) -
 			 (p->x > x ? p->x : x);
 		int iy = (p->y + p->h < y + h ? p->y + p->h : y + h) -
@@ -103,46 +104,49 @@ has_overlap(const struct panel_set *s, int x, int y, int w, int h, double min)
 static void
 test_model_builtin(void)
 {
-	const char *v = panel_model_version(model);
+	const char *v = wn_panel_model_version(model);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(model);
 	CU_ASSERT_EQUAL(strncmp(v, "panels-1.0+", 11), 0);
 	CU_ASSERT_EQUAL(strlen(v), 19);
-	CU_ASSERT_STRING_EQUAL(panel_model_version(NULL), "panels-none");
+	CU_ASSERT_STRING_EQUAL(wn_panel_model_version(NULL), "panels-none");
 }
 
 static void
 test_model_bad(void)
 {
-	struct panel_model *m = NULL;
+	struct wn_panel_model *m = NULL;
 	static const char junk[] = "winnow-panels-model 1\nfg_threshold x\n";
 
-	CU_ASSERT_EQUAL(panel_model_parse("", 0, &m), -WN_EFORMAT);
-	CU_ASSERT_EQUAL(panel_model_parse(junk, sizeof(junk) - 1, &m), -WN_EFORMAT);
+	CU_ASSERT_EQUAL(wn_panel_model_parse("", 0, &m), -WN_EFORMAT);
+	CU_ASSERT_EQUAL(wn_panel_model_parse(junk, sizeof(junk) - 1, &m),
+			-WN_EFORMAT);
 	/* the shipped text cut in half is refused, not half-loaded */
-	CU_ASSERT_EQUAL(panel_model_parse(panels_model_text,
-					  panels_model_len / 2, &m), -WN_EFORMAT);
+	CU_ASSERT_EQUAL(wn_panel_model_parse(wn_panels_model_text,
+					     wn_panels_model_len / 2, &m),
+						  -WN_EFORMAT);
 	CU_ASSERT_PTR_NULL(m);
-	CU_ASSERT_EQUAL(panel_model_load("/nonexistent/panels.model", &m),
+	CU_ASSERT_EQUAL(wn_panel_model_load("/nonexistent/panels.model", &m),
 			-ENOENT);
 }
 
 static void
 test_model_roundtrip(void)
 {
-	struct panel_model *m = NULL;
+	struct wn_panel_model *m = NULL;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	CU_ASSERT_EQUAL(panel_model_write(model, f), 0);
+	CU_ASSERT_EQUAL(wn_panel_model_write(model, f), 0);
 	fclose(f);
-	CU_ASSERT_EQUAL_FATAL(panel_model_parse(text, len, &m), 0);
+	CU_ASSERT_EQUAL_FATAL(wn_panel_model_parse(text, len, &m), 0);
 	/* the shipped model is what the writer wrote: same bytes, same hash */
-	CU_ASSERT_STRING_EQUAL(panel_model_version(m), panel_model_version(model));
-	CU_ASSERT_EQUAL(len, panels_model_len);
-	panel_model_free(m);
+	CU_ASSERT_STRING_EQUAL(wn_panel_model_version(m),
+			       wn_panel_model_version(model));
+	CU_ASSERT_EQUAL(len, wn_panels_model_len);
+	wn_panel_model_free(m);
 	free(text);
 }
 
@@ -150,7 +154,7 @@ static void
 test_grid(int black)
 {
 	struct wn_image img;
-	struct panel_set s = { 0 };
+	struct wn_panel_set s = { 0 };
 	int r, c, k = 0;
 
 	CU_ASSERT_EQUAL_FATAL(new_image(&img, 640, 440, 3, black ? 0 : 255), 0);
@@ -159,7 +163,7 @@ test_grid(int black)
 			paint_block(&img, 20 + c * 205, 20 + r * 205, 190, 190,
 				    (uint32_t)(7 + k++), black ? 60 : 30,
 				    black ? 250 : 200);
-	CU_ASSERT_EQUAL_FATAL(panels_detect(model, &img, &s), 0);
+	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(model, &img, &s), 0);
 	CU_ASSERT_EQUAL(s.n, 6);
 	CU_ASSERT_TRUE(s.compound);
 	CU_ASSERT_EQUAL(s.width, 640);
@@ -168,7 +172,7 @@ test_grid(int black)
 		for (c = 0; c < 3; c++)
 			CU_ASSERT_TRUE(has_box(&s, 20 + c * 205, 20 + r * 205,
 					       190, 190, 3));
-	panel_set_release(&s);
+	wn_panel_set_release(&s);
 	wn_image_release(&img);
 }
 
@@ -221,7 +225,7 @@ static void
 test_plot_grid(void)
 {
 	struct wn_image img;
-	struct panel_set s = { 0 };
+	struct wn_panel_set s = { 0 };
 	int r, c, found = 0;
 
 	CU_ASSERT_EQUAL_FATAL(new_image(&img, 640, 520, 3, 255), 0);
@@ -229,7 +233,7 @@ test_plot_grid(void)
 		for (c = 0; c < 4; c++)
 			paint_plot(&img, 10 + c * 152, 10 + r * 122, 150, 120,
 				   r * 4 + c);
-	CU_ASSERT_EQUAL_FATAL(panels_detect(model, &img, &s), 0);
+	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(model, &img, &s), 0);
 	CU_ASSERT_TRUE(s.compound);
 	CU_ASSERT_EQUAL(s.n, 16);
 	for (r = 0; r < 4; r++)
@@ -237,7 +241,7 @@ test_plot_grid(void)
 			found += has_box(&s, 16 + c * 152, 10 + r * 122, 144,
 					 114, 3);
 	CU_ASSERT_EQUAL(found, 16);
-	panel_set_release(&s);
+	wn_panel_set_release(&s);
 	wn_image_release(&img);
 }
 
@@ -247,7 +251,7 @@ static void
 test_plot_grid_legend(void)
 {
 	struct wn_image img;
-	struct panel_set s = { 0 };
+	struct wn_panel_set s = { 0 };
 	int r, c, found = 0;
 
 	CU_ASSERT_EQUAL_FATAL(new_image(&img, 640, 540, 3, 255), 0);
@@ -256,14 +260,14 @@ test_plot_grid_legend(void)
 			paint_plot(&img, 10 + c * 152, 10 + r * 122, 150, 120,
 				   r * 4 + c);
 	paint_block(&img, 40, 480, 560, 6, 31, 20, 120);
-	CU_ASSERT_EQUAL_FATAL(panels_detect(model, &img, &s), 0);
+	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(model, &img, &s), 0);
 	CU_ASSERT_EQUAL(s.n, 16);
 	for (r = 0; r < 4; r++)
 		for (c = 0; c < 4; c++)
 			found += has_overlap(&s, 16 + c * 152, 10 + r * 122, 144,
 					     114, 0.6);
 	CU_ASSERT_EQUAL(found, 16);
-	panel_set_release(&s);
+	wn_panel_set_release(&s);
 	wn_image_release(&img);
 }
 
@@ -273,7 +277,7 @@ static void
 test_plot_grid_touching(void)
 {
 	struct wn_image img;
-	struct panel_set s = { 0 };
+	struct wn_panel_set s = { 0 };
 	int r, c, found = 0;
 
 	CU_ASSERT_EQUAL_FATAL(new_image(&img, 640, 520, 3, 255), 0);
@@ -283,14 +287,14 @@ test_plot_grid_touching(void)
 				   r * 4 + c);
 	paint_block(&img, 156, 10 + 2 * 122 + 50, 16, 8, 41, 20, 120);
 	paint_block(&img, 308, 10 + 2 * 122 + 50, 16, 8, 42, 20, 120);
-	CU_ASSERT_EQUAL_FATAL(panels_detect(model, &img, &s), 0);
+	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(model, &img, &s), 0);
 	CU_ASSERT_EQUAL(s.n, 16);
 	for (r = 0; r < 4; r++)
 		for (c = 0; c < 4; c++)
 			found += has_overlap(&s, 16 + c * 152, 10 + r * 122, 144,
 					     114, 0.75);
 	CU_ASSERT_EQUAL(found, 16);
-	panel_set_release(&s);
+	wn_panel_set_release(&s);
 	wn_image_release(&img);
 }
 
@@ -300,7 +304,7 @@ static void
 test_three_scans(void)
 {
 	struct wn_image img;
-	struct panel_set s = { 0 };
+	struct wn_panel_set s = { 0 };
 	int k, x, y, found = 0;
 
 	CU_ASSERT_EQUAL_FATAL(new_image(&img, 604, 200, 3, 0), 0);
@@ -327,12 +331,12 @@ test_three_scans(void)
 			memset(img.px + ((size_t)y * 604 + k * 202 - 2) * 3,
 			       230, 6);
 		}
-	CU_ASSERT_EQUAL_FATAL(panels_detect(model, &img, &s), 0);
+	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(model, &img, &s), 0);
 	CU_ASSERT_EQUAL(s.n, 3);
 	for (k = 0; k < 3; k++)
 		found += has_overlap(&s, k * 202, 0, 200, 200, 0.6);
 	CU_ASSERT_EQUAL(found, 3);
-	panel_set_release(&s);
+	wn_panel_set_release(&s);
 	wn_image_release(&img);
 }
 
@@ -342,17 +346,17 @@ static void
 test_appendage(void)
 {
 	struct wn_image img;
-	struct panel_set s = { 0 };
+	struct wn_panel_set s = { 0 };
 
 	CU_ASSERT_EQUAL_FATAL(new_image(&img, 640, 320, 3, 255), 0);
 	paint_block(&img, 20, 20, 290, 220, 21, 20, 200);
 	paint_block(&img, 24, 244, 50, 60, 22, 20, 200);
 	paint_block(&img, 330, 20, 290, 220, 23, 20, 200);
-	CU_ASSERT_EQUAL_FATAL(panels_detect(model, &img, &s), 0);
+	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(model, &img, &s), 0);
 	CU_ASSERT_EQUAL(s.n, 2);
 	CU_ASSERT_TRUE(has_box(&s, 20, 20, 290, 284, 3));
 	CU_ASSERT_TRUE(has_box(&s, 330, 20, 290, 220, 3));
-	panel_set_release(&s);
+	wn_panel_set_release(&s);
 	wn_image_release(&img);
 }
 
@@ -361,19 +365,19 @@ static void
 test_scaled_coordinates(void)
 {
 	struct wn_image img;
-	struct panel_set s = { 0 };
+	struct wn_panel_set s = { 0 };
 
 	CU_ASSERT_EQUAL_FATAL(new_image(&img, 400, 200, 3, 255), 0);
 	paint_block(&img, 10, 10, 180, 180, 1, 20, 200);
 	paint_block(&img, 210, 10, 180, 180, 2, 20, 200);
 	img.orig_width = 1600;
 	img.orig_height = 800;
-	CU_ASSERT_EQUAL_FATAL(panels_detect(model, &img, &s), 0);
+	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(model, &img, &s), 0);
 	CU_ASSERT_EQUAL(s.width, 1600);
 	CU_ASSERT_EQUAL(s.n, 2);
 	CU_ASSERT_TRUE(has_box(&s, 40, 40, 720, 720, 8));
 	CU_ASSERT_TRUE(has_box(&s, 840, 40, 720, 720, 8));
-	panel_set_release(&s);
+	wn_panel_set_release(&s);
 	wn_image_release(&img);
 }
 
@@ -382,8 +386,8 @@ static void
 test_rule_between_images(void)
 {
 	struct wn_image img;
-	struct panel_set s = { 0 };
-	float feat[PANELS_FIG_NF];
+	struct wn_panel_set s = { 0 };
+	float feat[WN_PANELS_FIG_NF];
 	int y;
 
 	CU_ASSERT_EQUAL_FATAL(new_image(&img, 420, 220, 3, 0), 0);
@@ -392,20 +396,20 @@ test_rule_between_images(void)
 	for (y = 10; y < 210; y++)
 		memset(img.px + ((size_t)y * 420 + 208) * 3, 250, 6);
 	/* the separation itself, before the compound-or-single decision */
-	CU_ASSERT_EQUAL_FATAL(panels_detect_ex(model, &img, &s, feat), 0);
+	CU_ASSERT_EQUAL_FATAL(wn_panels_detect_ex(model, &img, &s, feat), 0);
 	CU_ASSERT_EQUAL(s.n, 2);
 	CU_ASSERT_TRUE(has_box(&s, 10, 10, 198, 200, 3));
 	CU_ASSERT_TRUE(has_box(&s, 210, 10, 200, 200, 3));
-	panel_set_release(&s);
+	wn_panel_set_release(&s);
 	wn_image_release(&img);
 }
 
 static void
 expect_single(struct wn_image *img)
 {
-	struct panel_set s = { 0 };
+	struct wn_panel_set s = { 0 };
 
-	CU_ASSERT_EQUAL_FATAL(panels_detect(model, img, &s), 0);
+	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(model, img, &s), 0);
 	CU_ASSERT_EQUAL(s.n, 1);
 	CU_ASSERT_FALSE(s.compound);
 	if (s.n == 1) {
@@ -414,7 +418,7 @@ expect_single(struct wn_image *img)
 		CU_ASSERT_TRUE(s.v[0].y + s.v[0].h <= img->orig_height);
 		CU_ASSERT_TRUE(s.v[0].w > 0 && s.v[0].h > 0);
 	}
-	panel_set_release(&s);
+	wn_panel_set_release(&s);
 }
 
 static void
@@ -443,32 +447,32 @@ static void
 test_grey_and_invalid(void)
 {
 	struct wn_image img;
-	struct panel_set s = { 0 };
+	struct wn_panel_set s = { 0 };
 
 	CU_ASSERT_EQUAL_FATAL(new_image(&img, 300, 120, 1, 255), 0);
 	paint_block(&img, 5, 5, 130, 110, 4, 0, 180);
 	paint_block(&img, 165, 5, 130, 110, 5, 0, 180);
-	CU_ASSERT_EQUAL_FATAL(panels_detect(model, &img, &s), 0);
+	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(model, &img, &s), 0);
 	CU_ASSERT_EQUAL(s.n, 2);
-	panel_set_release(&s);
-	CU_ASSERT_EQUAL(panels_detect(NULL, &img, &s), -EINVAL);
-	CU_ASSERT_EQUAL(panels_detect(model, NULL, &s), -EINVAL);
+	wn_panel_set_release(&s);
+	CU_ASSERT_EQUAL(wn_panels_detect(NULL, &img, &s), -EINVAL);
+	CU_ASSERT_EQUAL(wn_panels_detect(model, NULL, &s), -EINVAL);
 	img.channels = 4;
-	CU_ASSERT_EQUAL(panels_detect(model, &img, &s), -EINVAL);
+	CU_ASSERT_EQUAL(wn_panels_detect(model, &img, &s), -EINVAL);
 	img.channels = 1;
 	img.width = 0;
-	CU_ASSERT_EQUAL(panels_detect(model, &img, &s), -EINVAL);
+	CU_ASSERT_EQUAL(wn_panels_detect(model, &img, &s), -EINVAL);
 	img.width = 300;
 	wn_image_release(&img);
-	panel_set_release(NULL);
-	panel_model_free(NULL);
+	wn_panel_set_release(NULL);
+	wn_panel_model_free(NULL);
 }
 
 static void
 test_glyph_features(void)
 {
 	uint8_t bits[20 * 10];
-	float f[LABELS_NIN], sum = 0;
+	float f[WN_LABELS_NIN], sum = 0;
 	int i;
 
 	/* an "L": a stem and a foot, 20 tall, 10 wide */
@@ -477,18 +481,18 @@ test_glyph_features(void)
 		bits[i * 10 + 0] = bits[i * 10 + 1] = 1;
 	for (i = 0; i < 10; i++)
 		bits[19 * 10 + i] = bits[18 * 10 + i] = 1;
-	labels_glyph_features(bits, 10, 0, 0, 10, 20, f);
-	for (i = 0; i < LABELS_SIDE * LABELS_SIDE; i++) {
+	wn_labels_glyph_features(bits, 10, 0, 0, 10, 20, f);
+	for (i = 0; i < WN_LABELS_SIDE * WN_LABELS_SIDE; i++) {
 		CU_ASSERT_TRUE(f[i] >= 0 && f[i] <= 1);
 		sum += f[i];
 	}
 	CU_ASSERT_TRUE(sum > 10);
-	CU_ASSERT_TRUE(f[LABELS_SIDE * LABELS_SIDE] < 0);	/* taller than wide */
+	CU_ASSERT_TRUE(f[WN_LABELS_SIDE * WN_LABELS_SIDE] < 0);	/* taller than wide */
 	/* the stem is at the left of the centred glyph, nothing at the right */
-	CU_ASSERT_TRUE(f[5 * LABELS_SIDE + 4] > 0.5f);
-	CU_ASSERT_TRUE(f[5 * LABELS_SIDE + 11] == 0);
+	CU_ASSERT_TRUE(f[5 * WN_LABELS_SIDE + 4] > 0.5f);
+	CU_ASSERT_TRUE(f[5 * WN_LABELS_SIDE + 11] == 0);
 	/* empty boxes give zeros, not a crash */
-	labels_glyph_features(bits, 10, 0, 0, 0, 0, f);
+	wn_labels_glyph_features(bits, 10, 0, 0, 0, 0, f);
 	CU_ASSERT_TRUE(f[0] == 0);
 }
 
@@ -496,7 +500,7 @@ static void
 test_labels_read(void)
 {
 	struct wn_image img;
-	struct panel_set s = { 0 };
+	struct wn_panel_set s = { 0 };
 	int found = 0;
 	size_t i;
 
@@ -511,7 +515,7 @@ test_labels_read(void)
 			 getenv("TESTDATA"));
 		CU_ASSERT_EQUAL_FATAL(wn_image_load_file(path, &o, &img), 0);
 	}
-	CU_ASSERT_EQUAL_FATAL(panels_detect(model, &img, &s), 0);
+	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(model, &img, &s), 0);
 	CU_ASSERT_EQUAL(s.n, 4);
 	for (i = 0; i < s.n; i++) {
 		char want = (char)('A' + (s.v[i].y > 200) * 2 + (s.v[i].x > 300));
@@ -519,7 +523,7 @@ test_labels_read(void)
 		found += s.v[i].label[0] == want && s.v[i].label[1] == '\0';
 	}
 	CU_ASSERT_EQUAL(found, 4);
-	panel_set_release(&s);
+	wn_panel_set_release(&s);
 	wn_image_release(&img);
 }
 
@@ -550,7 +554,7 @@ test_synth(void)
 		CU_ASSERT_TRUE(same);
 		CU_ASSERT_TRUE(a.nunits >= 1 && a.nunits <= SYNTH_MAX_UNITS);
 		for (i = 0; i < a.nunits; i++) {
-			const struct panels_box *u = &a.units[i];
+			const struct wn_panels_box *u = &a.units[i];
 
 			CU_ASSERT_TRUE(u->x >= 0 && u->y >= 0 && u->w > 0 && u->h > 0);
 			CU_ASSERT_TRUE(u->x + u->w <= a.img.width);

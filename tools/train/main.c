@@ -12,15 +12,9 @@
 #include "lib/log.h"
 #include "lib/tool.h"
 #include "lib/util.h"
+#include "split/caption-train.h"
 #include "tools/train/train.h"
 #include "lib/banned.h"
-
-#ifdef HAVE_CAPTION_TRAIN
-int caption_train_main(int argc, char **argv);
-#endif
-#ifdef HAVE_CAPTION_EVAL
-int caption_eval_main(int argc, char **argv);
-#endif
 
 static const char usage_text[] =
 	"usage: winnow-train [-qv] [-d FILE] [--dev DIR] [--data DIR] [-m FILE]\n"
@@ -30,9 +24,7 @@ static const char usage_text[] =
 	"Commands:\n"
 	"  panels        retrain the panel separator (cuts and regions)\n"
 	"  labels        retrain the panel-letter glyph classifier\n"
-#ifdef HAVE_CAPTION_TRAIN
 	"  captions      retrain the sub-caption model\n"
-#endif
 	"  all           all of the above, in order, from a fixed initial model\n"
 	"  eval          scores on the held-back dev figures, with a baseline\n"
 	"  detect FILE...  panels of images as JSON Lines, with the -m model\n"
@@ -44,7 +36,7 @@ static const char usage_text[] =
 	"      --data DIR      licensed single images for synthetic figures\n"
 	"  -m, --model FILE    start from this model (default: the shipped one)\n"
 	"  -o, --output FILE   model file to write (default: split/models/panels.model)\n"
-	"      --c-output FILE C file embedding the model (default: split/panels-model.c)\n"
+	"      --c-output FILE C file embedding the model (default: lib/panels-model.c)\n"
 	"      --glyphs FILE   glyph samples (default: rendered by render-glyphs.py)\n"
 	"      --seed N        random seed (default 1)\n"
 	"      --synth N       synthetic figures for panels (default 1200)\n"
@@ -86,10 +78,8 @@ run(struct train_opts *o, int argc, char **argv)
 		return train_panels_main(o);
 	if (strcmp(cmd, "labels") == 0)
 		return train_labels_main(o);
-#ifdef HAVE_CAPTION_TRAIN
 	if (strcmp(cmd, "captions") == 0)
 		return caption_train_main(argc, argv);
-#endif
 	if (strcmp(cmd, "all") == 0) {
 		if (o->model_in != NULL)
 			return wn_usage_error("'all' starts from its fixed "
@@ -97,7 +87,6 @@ run(struct train_opts *o, int argc, char **argv)
 					      "other commands");
 		if ((rc = train_all_main(o)) != EX_OK)
 			return rc;
-#ifdef HAVE_CAPTION_TRAIN
 		{
 			char cout[4096];
 			char *cargv[] = { (char *)"captions", (char *)"-o",
@@ -112,19 +101,16 @@ run(struct train_opts *o, int argc, char **argv)
 						     cargv)) != EX_OK)
 				return rc;
 		}
-#endif
 		return EX_OK;
 	}
 	if (strcmp(cmd, "eval") == 0) {
 		rc = train_eval_main(o);
-#ifdef HAVE_CAPTION_EVAL
 		if (rc == EX_OK) {
 			char *cargv[] = { (char *)"eval", NULL };
 
 			fflush(stdout);
 			rc = caption_eval_main(1, cargv);
 		}
-#endif
 		return rc;
 	}
 	if (strcmp(cmd, "detect") == 0)
@@ -160,7 +146,7 @@ main(int argc, char *argv[])
 		.dev = WN_SOURCE_ROOT "/../shared/data/dev",
 		.data = WN_SOURCE_ROOT "/tests/data/train",
 		.model_out = WN_SOURCE_ROOT "/split/models/panels.model",
-		.c_out = WN_SOURCE_ROOT "/split/panels-model.c",
+		.c_out = WN_SOURCE_ROOT "/lib/panels-model.c",
 		.seed = 1,
 		.synth = 1200,
 		.epochs = 12,

@@ -12,9 +12,9 @@
 
 #include <cblas.h>
 
+#include "lib/labels.h"
 #include "lib/log.h"
-#include "split/labels.h"
-#include "split/panels.h"
+#include "lib/panels.h"
 #include "tools/train/train.h"
 #include "lib/banned.h"
 
@@ -27,7 +27,7 @@ static const char classes[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-";
 
 struct samples {
-	float *x;		/* owned: n x LABELS_NIN */
+	float *x;		/* owned: n x WN_LABELS_NIN */
 	int *y;			/* owned */
 	size_t n, cap;
 };
@@ -56,7 +56,7 @@ add_sample(struct samples *s, const char *line)
 
 		if (cap > MAX_SAMPLES)
 			return -E2BIG;
-		nx = realloc(s->x, cap * LABELS_NIN * sizeof(float));
+		nx = realloc(s->x, cap * WN_LABELS_NIN * sizeof(float));
 		if (nx == NULL)
 			return -ENOMEM;
 		s->x = nx;
@@ -76,7 +76,8 @@ add_sample(struct samples *s, const char *line)
 
 			bits[y * w + x] = (v >> (3 - x % 4)) & 1;
 		}
-	labels_glyph_features(bits, w, 0, 0, w, h, s->x + s->n * LABELS_NIN);
+	wn_labels_glyph_features(bits, w, 0, 0, w, h,
+				 s->x + s->n * WN_LABELS_NIN);
 	free(bits);
 	s->y[s->n++] = (int)(cp - classes);
 	return 0;
@@ -140,7 +141,7 @@ gauss(uint64_t *st)
 
 /* Train m (already allocated) on samples idx[0..n); returns 0. */
 static int
-sgd(struct labels_model *m, const struct samples *s, const size_t *idx,
+sgd(struct wn_labels_model *m, const struct samples *s, const size_t *idx,
     size_t n, int epochs, uint64_t seed)
 {
 	int nin = m->nin, nh = m->nhid, no = m->nout, e, i, j, b;
@@ -181,7 +182,8 @@ sgd(struct labels_model *m, const struct samples *s, const size_t *idx,
 			order[r] = t;
 		}
 		for (k = 0; k + BATCH <= n; k += BATCH) {
-			float b1g[LABELS_MAX_HIDDEN], b2g[LABELS_MAX_CLASSES];
+			float b1g[WN_LABELS_MAX_HIDDEN],
+				b2g[WN_LABELS_MAX_CLASSES];
 
 			for (b = 0; b < BATCH; b++)
 				memcpy(X + b * nin, s->x + order[k + b] * nin,
@@ -267,10 +269,10 @@ out:
 }
 
 int
-train_labels_fit(const struct train_opts *o, struct panel_model *m)
+train_labels_fit(const struct train_opts *o, struct wn_panel_model *m)
 {
 	struct samples s = { 0 };
-	struct labels_model tmp;
+	struct wn_labels_model tmp;
 	size_t *tr = NULL, *te = NULL, ntr = 0, nte = 0, i;
 	int rc, status = EX_SOFTWARE, nout = (int)strlen(classes), ok = 0;
 
@@ -291,7 +293,7 @@ train_labels_fit(const struct train_opts *o, struct panel_model *m)
 		else
 			tr[ntr++] = i;
 	}
-	if ((rc = labels_model_alloc(&tmp, LABELS_NIN, HIDDEN, nout)) < 0)
+	if ((rc = wn_labels_model_alloc(&tmp, WN_LABELS_NIN, HIDDEN, nout)) < 0)
 		goto fail;
 	for (i = 0; i < (size_t)nout; i++)
 		if (classes[i] != '-')
@@ -300,13 +302,14 @@ train_labels_fit(const struct train_opts *o, struct panel_model *m)
 		goto fail;
 	for (i = 0; i < nte; i++) {
 		float p;
-		int k = labels_classify(&tmp, s.x + te[i] * LABELS_NIN, &p);
+		int k = wn_labels_classify(&tmp, s.x + te[i] * WN_LABELS_NIN,
+					   &p);
 
 		ok += k == s.y[te[i]];
 	}
 	wn_info("glyphs: %zu samples, %.1f%% right on the %zu held back",
 		s.n, 100.0 * ok / (nte ? nte : 1), nte);
-	panel_model_set_glyphs(m, &tmp);
+	wn_panel_model_set_glyphs(m, &tmp);
 	printf("labels: glyph accuracy %.4f on %zu held-back rendered glyphs\n",
 	       (double)ok / (nte ? nte : 1), nte);
 	status = EX_OK;
@@ -315,7 +318,7 @@ fail:
 	wn_error("glyph training failed: %s", wn_strerror(rc));
 	status = wn_exit_status(rc);
 out:
-	labels_model_release(&tmp);
+	wn_labels_model_release(&tmp);
 	free(tr);
 	free(te);
 	free(s.x);
@@ -326,11 +329,11 @@ out:
 int
 train_labels_main(const struct train_opts *o)
 {
-	struct panel_model *m = NULL;
+	struct wn_panel_model *m = NULL;
 	double t0 = wn_now();
 	int rc, status;
 
-	if ((rc = panel_model_load(o->model_in, &m)) < 0) {
+	if ((rc = wn_panel_model_load(o->model_in, &m)) < 0) {
 		wn_error("cannot load model: %s", wn_strerror(rc));
 		return EX_NOINPUT;
 	}
@@ -343,6 +346,6 @@ train_labels_main(const struct train_opts *o)
 	wn_info("done: glyph model written to '%s' in %.1fs", o->model_out,
 		wn_now() - t0);
 out:
-	panel_model_free(m);
+	wn_panel_model_free(m);
 	return status;
 }

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "split/panels.h"
+#include "lib/panels.h"
 
 struct train_opts {
 	const char *dev;	/* borrowed: folder with annotations/ and compound/ */
@@ -30,7 +30,7 @@ struct train_fig {
 	char *file;		/* owned: path relative to the dev folder */
 	char *source;		/* owned: file name up to the first '_' */
 	int width, height;
-	struct panels_box *units;	/* owned */
+	struct wn_panels_box *units;	/* owned */
 	size_t nunits;
 	int heldout;		/* 1: the fixed evaluation part */
 	int whole;		/* a single image: one unit, the whole image */
@@ -65,20 +65,20 @@ int train_logistic(const struct train_xy *d, double l2, float *ret);
 int train_panels_main(const struct train_opts *o);
 int train_labels_main(const struct train_opts *o);
 /* Train the glyph classifier and put it into m; an exit status. */
-int train_labels_fit(const struct train_opts *o, struct panel_model *m);
+int train_labels_fit(const struct train_opts *o, struct wn_panel_model *m);
 /* Everything from the fixed initial model: glyphs, then o->rounds panel
    rounds, each from the one before; writes the round best on the training
    figures.  An exit status. */
 int train_all_main(const struct train_opts *o);
 /* The fixed model "all" starts from. */
-int train_initial_model(struct panel_model **ret)
+int train_initial_model(struct wn_panel_model **ret)
 	__attribute__((warn_unused_result));
 int train_eval_main(const struct train_opts *o);
 int train_detect_main(const struct train_opts *o, int argc, char **argv);
 int train_synth_main(const struct train_opts *o, int argc, char **argv);
 
 /* Write the model file and, if c_out, the C file that embeds it. */
-int train_write_model(const struct panel_model *m, const char *path,
+int train_write_model(const struct wn_panel_model *m, const char *path,
 		      const char *c_out);
 
 #endif

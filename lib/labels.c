@@ -6,13 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "split/labels.h"
+#include "lib/labels.h"
 
 int
-labels_model_alloc(struct labels_model *m, int nin, int nhid, int nout)
+wn_labels_model_alloc(struct wn_labels_model *m, int nin, int nhid, int nout)
 {
-	if (nin <= 0 || nin > 4096 || nhid <= 0 || nhid > LABELS_MAX_HIDDEN ||
-	    nout <= 1 || nout > LABELS_MAX_CLASSES)
+	if (nin <= 0 || nin > 4096 || nhid <= 0 || nhid > WN_LABELS_MAX_HIDDEN ||
+	    nout <= 1 || nout > WN_LABELS_MAX_CLASSES)
 		return -EINVAL;
 	memset(m, 0, sizeof(*m));
 	m->nin = nin;
@@ -23,14 +23,14 @@ labels_model_alloc(struct labels_model *m, int nin, int nhid, int nout)
 	m->w2 = calloc((size_t)nhid * nout, sizeof(float));
 	m->b2 = calloc((size_t)nout, sizeof(float));
 	if (m->w1 == NULL || m->b1 == NULL || m->w2 == NULL || m->b2 == NULL) {
-		labels_model_release(m);
+		wn_labels_model_release(m);
 		return -ENOMEM;
 	}
 	return 0;
 }
 
 void
-labels_model_release(struct labels_model *m)
+wn_labels_model_release(struct wn_labels_model *m)
 {
 	if (m == NULL)
 		return;
@@ -42,14 +42,14 @@ labels_model_release(struct labels_model *m)
 }
 
 void
-labels_glyph_features(const uint8_t *mask, int stride, int x, int y, int w,
-		      int h, float *ret)
+wn_labels_glyph_features(const uint8_t *mask, int stride, int x, int y, int w,
+			 int h, float *ret)
 {
-	const int S = LABELS_SIDE;
+	const int S = WN_LABELS_SIDE;
 	double scale, ox, oy, ink = 0;
 	int i, j;
 
-	memset(ret, 0, sizeof(float) * LABELS_NIN);
+	memset(ret, 0, sizeof(float) * WN_LABELS_NIN);
 	if (w <= 0 || h <= 0)
 		return;
 	/* The longer side fills the grid; the glyph is centred. */
@@ -93,8 +93,8 @@ labels_glyph_features(const uint8_t *mask, int stride, int x, int y, int w,
 }
 
 void
-labels_forward(const struct labels_model *m, const float *in, float *hid,
-	       float *ret_prob)
+wn_labels_forward(const struct wn_labels_model *m, const float *in, float *hid,
+		  float *ret_prob)
 {
 	double mx = -1e30, sum = 0;
 	int i, j;
@@ -126,12 +126,13 @@ labels_forward(const struct labels_model *m, const float *in, float *hid,
 }
 
 int
-labels_classify(const struct labels_model *m, const float *in, float *ret_p)
+wn_labels_classify(const struct wn_labels_model *m, const float *in,
+		   float *ret_p)
 {
-	float hid[LABELS_MAX_HIDDEN], prob[LABELS_MAX_CLASSES];
+	float hid[WN_LABELS_MAX_HIDDEN], prob[WN_LABELS_MAX_CLASSES];
 	int i, best = 0;
 
-	labels_forward(m, in, hid, prob);
+	wn_labels_forward(m, in, hid, prob);
 	for (i = 1; i < m->nout; i++)
 		if (prob[i] > prob[best])
 			best = i;

@@ -11,16 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/caption.h"
 #include "lib/log.h"
 #include "lib/util.h"
-#include "split/caption.h"
 #include "lib/banned.h"
 
 static const char shipped_text[] =
-#include "models/caption-lr.inc"
+#include "split/models/caption-lr.inc"
 	;
 
-static struct caption_model shipped;
+static struct wn_caption_model shipped;
 static pthread_once_t shipped_once = PTHREAD_ONCE_INIT;
 
 /* Copy one logical line of text (unquoting the .inc form) into buf. */
@@ -51,9 +51,10 @@ model_line(const char *p, size_t len, char *buf, size_t size)
 }
 
 int
-caption_model_parse(const char *text, size_t len, struct caption_model *ret)
+wn_caption_model_parse(const char *text, size_t len,
+		       struct wn_caption_model *ret)
 {
-	struct caption_model m;
+	struct wn_caption_model m;
 	char line[256];
 	size_t pos = 0;
 	int have_version = 0, nw = 0;
@@ -84,7 +85,7 @@ caption_model_parse(const char *text, size_t len, struct caption_model *ret)
 		}
 		errno = 0;
 		k = strtol(p, &end, 10);
-		if (end == p || errno != 0 || k < 0 || k >= CAPTION_NFEAT)
+		if (end == p || errno != 0 || k < 0 || k >= WN_CAPTION_NFEAT)
 			return -WN_EFORMAT;
 		p = end;
 		w[k] = strtod(p, &end);
@@ -99,7 +100,7 @@ caption_model_parse(const char *text, size_t len, struct caption_model *ret)
 }
 
 int
-caption_model_load(const char *path, struct caption_model *ret)
+wn_caption_model_load(const char *path, struct wn_caption_model *ret)
 {
 	char *data = NULL;
 	size_t len = 0;
@@ -108,24 +109,24 @@ caption_model_load(const char *path, struct caption_model *ret)
 	rc = wn_read_file(path, 1 << 20, &data, &len);
 	if (rc < 0)
 		return rc;
-	rc = caption_model_parse(data, len, ret);
+	rc = wn_caption_model_parse(data, len, ret);
 	free(data);
 	return rc;
 }
 
 int
-caption_model_write(const struct caption_model *m, FILE *out)
+wn_caption_model_write(const struct wn_caption_model *m, FILE *out)
 {
 	int k;
 
 	fprintf(out, "\"# winnow caption model: logistic weights over the "
-			"candidate features of split/caption.c\\n\"\n");
+			"candidate features of lib/caption.c\\n\"\n");
 	fprintf(out, "\"# written by winnow-train captions; do not edit\\n\"\n");
 	fprintf(out, "\"version %s\\n\"\n", m->version);
-	for (k = 0; k < CAPTION_NFEAT; k++)
+	for (k = 0; k < WN_CAPTION_NFEAT; k++)
 		if (m->prefix[k] != 0)
 			fprintf(out, "\"prefix %d %.6f\\n\"\n", k, m->prefix[k]);
-	for (k = 0; k < CAPTION_NFEAT; k++)
+	for (k = 0; k < WN_CAPTION_NFEAT; k++)
 		if (m->postfix[k] != 0)
 			fprintf(out, "\"postfix %d %.6f\\n\"\n", k, m->postfix[k]);
 	return ferror(out) ? -EIO : 0;
@@ -134,15 +135,15 @@ caption_model_write(const struct caption_model *m, FILE *out)
 static void
 shipped_parse(void)
 {
-	if (caption_model_parse(shipped_text, sizeof(shipped_text) - 1,
-			&shipped) < 0) {
+	if (wn_caption_model_parse(shipped_text, sizeof(shipped_text) - 1,
+				   &shipped) < 0) {
 		memset(&shipped, 0, sizeof(shipped));
 		snprintf(shipped.version, sizeof(shipped.version), "invalid");
 	}
 }
 
-const struct caption_model *
-caption_model_shipped(void)
+const struct wn_caption_model *
+wn_caption_model_shipped(void)
 {
 	pthread_once(&shipped_once, shipped_parse);
 	return &shipped;

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/caption.h"
 #include "lib/log.h"
 #include "lib/util.h"
-#include "split/caption.h"
 #include "lib/banned.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -85,13 +85,14 @@ lower(uint32_t c)
 /* ---------------------------------------------------------------- UTF-8 */
 
 int
-caption_decode(const char *text, size_t len, uint32_t **ret_cp, size_t *ret_n)
+wn_caption_decode(const char *text, size_t len, uint32_t **ret_cp,
+		  size_t *ret_n)
 {
 	const unsigned char *s = (const unsigned char *)text;
 	uint32_t *cp;
 	size_t i = 0, n = 0;
 
-	if (len > CAPTION_MAX_BYTES)
+	if (len > WN_CAPTION_MAX_BYTES)
 		return -WN_ETOOBIG;
 	cp = malloc((len + 1) * sizeof(*cp));
 	if (cp == NULL)
@@ -170,7 +171,7 @@ put_utf8(struct wn_buf *b, uint32_t c)
 }
 
 int
-caption_utf8(struct wn_buf *b, const uint32_t *cp, int start, int end)
+wn_caption_utf8(struct wn_buf *b, const uint32_t *cp, int start, int end)
 {
 	int i, rc;
 
@@ -183,7 +184,7 @@ caption_utf8(struct wn_buf *b, const uint32_t *cp, int start, int end)
 }
 
 int
-caption_json_string(struct wn_buf *b, const uint32_t *cp, int start, int end)
+wn_caption_json_string(struct wn_buf *b, const uint32_t *cp, int start, int end)
 {
 	static const char hex[] = "0123456789abcdef";
 	int i, rc;
@@ -223,7 +224,7 @@ caption_json_string(struct wn_buf *b, const uint32_t *cp, int start, int end)
 /* ---------------------------------------------------------------- labels */
 
 struct label {
-	char s[CAPTION_LABEL_SIZE];
+	char s[WN_CAPTION_LABEL_SIZE];
 	int cls;		/* CAPTION_C_* */
 	int idx;		/* sequence index */
 	int letter;		/* leading letter (or 0) */
@@ -268,8 +269,8 @@ label_text(struct label *l, const uint32_t *cp, int i, int j)
 	struct wn_buf b;
 	size_t n;
 
-	wn_buf_init(&b, CAPTION_LABEL_SIZE - 1);
-	if (caption_utf8(&b, cp, i, j) < 0 || b.len == 0) {
+	wn_buf_init(&b, WN_CAPTION_LABEL_SIZE - 1);
+	if (wn_caption_utf8(&b, cp, i, j) < 0 || b.len == 0) {
 		l->s[0] = '\0';
 	} else {
 		n = b.len;
@@ -412,19 +413,19 @@ skip_spaces(const uint32_t *cp, int i, int end)
 /* ------------------------------------------------------------ candidates */
 
 struct cands {
-	struct caption_cand *v;	/* owned */
+	struct wn_caption_cand *v;	/* owned */
 	size_t n, cap;
 };
 
 static int
-cand_add_label(struct caption_cand *c, const char *s)
+cand_add_label(struct wn_caption_cand *c, const char *s)
 {
 	int k;
 
 	for (k = 0; k < c->nlabels; k++)
 		if (strcmp(c->labels[k], s) == 0)
 			return 0;
-	if (c->nlabels >= CAPTION_MAX_LABELS)
+	if (c->nlabels >= WN_CAPTION_MAX_LABELS)
 		return -1;
 	memcpy(c->labels[c->nlabels], s, strlen(s) + 1);
 	c->nlabels++;
@@ -433,11 +434,11 @@ cand_add_label(struct caption_cand *c, const char *s)
 
 /* Add the labels from a to b inclusive ("A-C", "Ai-iii", "D1-D3"). */
 static int
-cand_add_range(struct caption_cand *c, const struct label *a,
-		const struct label *b)
+cand_add_range(struct wn_caption_cand *c, const struct label *a,
+	       const struct label *b)
 {
 	int k, lo, hi;
-	char s[CAPTION_LABEL_SIZE];
+	char s[WN_CAPTION_LABEL_SIZE];
 	static const char *const rom[] = { "", "i", "ii", "iii", "iv", "v",
 		"vi", "vii", "viii", "ix", "x", "xi", "xii" };
 
@@ -536,7 +537,7 @@ parse_range_sep(const uint32_t *cp, int i, int end)
  */
 static int
 parse_label_list(const uint32_t *cp, int i, int end, int allow_and,
-		int max_items, struct caption_cand *c, int *ret_range)
+		int max_items, struct wn_caption_cand *c, int *ret_range)
 {
 	struct label a, b;
 	int j, k, items = 0, range = 0, last_end = -1;
@@ -593,13 +594,13 @@ parse_label_list(const uint32_t *cp, int i, int end, int allow_and,
 }
 
 static int
-cands_push(struct cands *cs, const struct caption_cand *c)
+cands_push(struct cands *cs, const struct wn_caption_cand *c)
 {
-	if (cs->n >= CAPTION_MAX_CANDS)
+	if (cs->n >= WN_CAPTION_MAX_CANDS)
 		return 0;
 	if (cs->n == cs->cap) {
 		size_t nc = cs->cap ? cs->cap * 2 : 32;
-		struct caption_cand *v = realloc(cs->v, nc * sizeof(*v));
+		struct wn_caption_cand *v = realloc(cs->v, nc * sizeof(*v));
 
 		if (v == NULL)
 			return -ENOMEM;
@@ -629,11 +630,11 @@ close_paren(const uint32_t *cp, int i, int end)
 
 /* Content of "(...)" at i as labels or position words; end after ')' or -1. */
 static int
-parse_paren(const uint32_t *cp, int i, int end, struct caption_cand *c)
+parse_paren(const uint32_t *cp, int i, int end, struct wn_caption_cand *c)
 {
 	const char *w;
 	int j, k, m, range = 0;
-	struct caption_cand t = { 0 };
+	struct wn_caption_cand t = { 0 };
 
 	j = close_paren(cp, i, end);
 	if (j < 0)
@@ -695,9 +696,9 @@ after_boundary(const uint32_t *cp, int i)
  * "(B) and (E)", "(H)-(J)".  1 and *ret if found at i, else 0.
  */
 static int
-cand_paren(const uint32_t *cp, int i, int n, struct caption_cand *ret)
+cand_paren(const uint32_t *cp, int i, int n, struct wn_caption_cand *ret)
 {
-	struct caption_cand c = { 0 }, d, r;
+	struct wn_caption_cand c = { 0 }, d, r;
 	struct label a, b;
 	int j, k, s, m, dash;
 
@@ -768,9 +769,9 @@ pos_noun(const uint32_t *cp, int k, int n)
 
 /* Sentence-level position words: "Left:", "The top panel shows". */
 static int
-cand_pos_word(const uint32_t *cp, int i, int n, struct caption_cand *ret)
+cand_pos_word(const uint32_t *cp, int i, int n, struct wn_caption_cand *ret)
 {
-	struct caption_cand c = { 0 };
+	struct wn_caption_cand c = { 0 };
 	const char *w, *w2;
 	int s = i, m, e, k;
 
@@ -802,9 +803,9 @@ cand_pos_word(const uint32_t *cp, int i, int n, struct caption_cand *ret)
 
 /* "Panel A: Text", "Panels B and C show ..." at a sentence start. */
 static int
-cand_panel_word(const uint32_t *cp, int i, int n, struct caption_cand *ret)
+cand_panel_word(const uint32_t *cp, int i, int n, struct wn_caption_cand *ret)
 {
-	struct caption_cand c = { 0 };
+	struct wn_caption_cand c = { 0 };
 	int j, k, m, range;
 
 	if ((m = match_word(cp, i, n, "panel")) == 0 &&
@@ -831,9 +832,9 @@ cand_panel_word(const uint32_t *cp, int i, int n, struct caption_cand *ret)
 
 /* Half parenthesis: "a) Text". */
 static int
-cand_half(const uint32_t *cp, int i, int n, struct caption_cand *ret)
+cand_half(const uint32_t *cp, int i, int n, struct wn_caption_cand *ret)
 {
-	struct caption_cand c = { 0 };
+	struct wn_caption_cand c = { 0 };
 	struct label l;
 	int k;
 
@@ -854,9 +855,9 @@ cand_half(const uint32_t *cp, int i, int n, struct caption_cand *ret)
 /* Bare labels: "a Text", "a, b Text", "c-e Text", "A, Text", "A: Text",
    "c,d, Text", "a | Text". */
 static int
-cand_bare(const uint32_t *cp, int i, int n, struct caption_cand *ret)
+cand_bare(const uint32_t *cp, int i, int n, struct wn_caption_cand *ret)
 {
-	struct caption_cand c = { 0 };
+	struct wn_caption_cand c = { 0 };
 	int k, nx, range, start = after_boundary(cp, i);
 
 	if (!is_alpha(cp[i]))
@@ -904,7 +905,7 @@ cand_bare(const uint32_t *cp, int i, int n, struct caption_cand *ret)
 static int
 find_candidates(const uint32_t *cp, int n, struct cands *cs)
 {
-	struct caption_cand c;
+	struct wn_caption_cand c;
 	uint32_t p;
 	int i, rc, found;
 
@@ -955,7 +956,7 @@ fix_roman(struct cands *cs)
 	if (!roman)
 		return;
 	for (i = 0; i < cs->n; i++) {
-		struct caption_cand *c = &cs->v[i];
+		struct wn_caption_cand *c = &cs->v[i];
 		struct label l = { 0 };
 
 		if (c->cls != CAPTION_C_LOWER || c->nlabels != 1)
@@ -970,13 +971,14 @@ fix_roman(struct cands *cs)
 }
 
 int
-caption_candidates(const uint32_t *cp, size_t ncp, struct caption_cand **ret_v,
+wn_caption_candidates(const uint32_t *cp, size_t ncp,
+		      struct wn_caption_cand **ret_v,
 		size_t *ret_n)
 {
 	struct cands cs = { 0 };
 	int rc;
 
-	if (ncp > CAPTION_MAX_BYTES)
+	if (ncp > WN_CAPTION_MAX_BYTES)
 		return -WN_ETOOBIG;
 	rc = find_candidates(cp, (int)ncp, &cs);
 	if (rc < 0) {
@@ -1136,8 +1138,8 @@ enum {
 	F_COUNT
 };
 
-#if F_COUNT > CAPTION_NFEAT
-#error "CAPTION_NFEAT too small"
+#if F_COUNT > WN_CAPTION_NFEAT
+#error "WN_CAPTION_NFEAT too small"
 #endif
 
 struct seqstate {
@@ -1150,7 +1152,7 @@ struct seqstate {
 };
 
 static int
-lab_seen(const struct seqstate *st, const struct caption_cand *c)
+lab_seen(const struct seqstate *st, const struct wn_caption_cand *c)
 {
 	int k;
 
@@ -1194,9 +1196,9 @@ family(int type)
 
 /* Later candidates that continue the sequence from c (A, then B, then C). */
 static void
-lookahead(const struct caption_cand *v, size_t n, size_t i, double *f)
+lookahead(const struct wn_caption_cand *v, size_t n, size_t i, double *f)
 {
-	const struct caption_cand *c = &v[i];
+	const struct wn_caption_cand *c = &v[i];
 	int want = c->last + 1, run = 0, same = 0;
 	size_t j;
 
@@ -1216,14 +1218,14 @@ lookahead(const struct caption_cand *v, size_t n, size_t i, double *f)
 }
 
 static void
-features(const struct ctx *x, const struct caption_cand *c,
-		const struct seqstate *st, int ncands, double *f)
+features(const struct ctx *x, const struct wn_caption_cand *c,
+	 const struct seqstate *st, int ncands, double *f)
 {
 	const uint32_t *cp = x->cp;
 	int n = x->n, p, q, nx, ws;
 	char w[24];
 
-	memset(f, 0, sizeof(double) * CAPTION_NFEAT);
+	memset(f, 0, sizeof(double) * WN_CAPTION_NFEAT);
 	f[F_BIAS] = 1;
 	f[F_TYPE + c->type] = 1;
 	if (c->cls >= 0)
@@ -1408,7 +1410,7 @@ dot(const double *w, const double *f)
 	double s = 0;
 	int k;
 
-	for (k = 0; k < CAPTION_NFEAT; k++)
+	for (k = 0; k < WN_CAPTION_NFEAT; k++)
 		s += w[k] * f[k];
 	return s;
 }
@@ -1425,7 +1427,7 @@ sigmoid(double z)
 
 static void
 seq_accept(struct seqstate *st, const struct ctx *x,
-		const struct caption_cand *c)
+		const struct wn_caption_cand *c)
 {
 	int k;
 
@@ -1469,8 +1471,8 @@ seq_accept(struct seqstate *st, const struct ctx *x,
  * postfix label ("cytoplasmic (C) and").
  */
 static int
-rescuable(const struct caption_cand *c, const struct seqstate *st,
-		const double *f)
+rescuable(const struct wn_caption_cand *c, const struct seqstate *st,
+	  const double *f)
 {
 	if (c->p <= (st->nacc == 0 ? 0.1 : 0.3))
 		return 0;
@@ -1486,11 +1488,11 @@ rescuable(const struct caption_cand *c, const struct seqstate *st,
  * marker of a caption has no sequence to lean on: its chain speaks for it.
  */
 static double
-chain_score(const struct ctx *x, const struct caption_cand *v, size_t n,
-		size_t i, const double *w, const struct seqstate *st0)
+chain_score(const struct ctx *x, const struct wn_caption_cand *v, size_t n,
+	    size_t i, const double *w, const struct seqstate *st0)
 {
 	struct seqstate st = *st0;
-	double f[CAPTION_NFEAT], sum = 0;
+	double f[WN_CAPTION_NFEAT], sum = 0;
 	size_t j;
 	int len = 0;
 
@@ -1510,11 +1512,11 @@ chain_score(const struct ctx *x, const struct caption_cand *v, size_t n,
 }
 
 static int
-decode(const struct ctx *x, struct caption_cand *v, size_t n,
-		const double *w, int pass, caption_oracle_fn oracle, void *octx)
+decode(const struct ctx *x, struct wn_caption_cand *v, size_t n,
+       const double *w, int pass, caption_oracle_fn oracle, void *octx)
 {
 	struct seqstate st;
-	double f[CAPTION_NFEAT];
+	double f[WN_CAPTION_NFEAT];
 	size_t i;
 	int nacc = 0;
 
@@ -1523,7 +1525,7 @@ decode(const struct ctx *x, struct caption_cand *v, size_t n,
 	st.last_max = -1;
 	st.sent_marked = -1;
 	for (i = 0; i < n; i++) {
-		struct caption_cand *c = &v[i];
+		struct wn_caption_cand *c = &v[i];
 		int yes;
 
 		c->pass = pass;
@@ -1553,10 +1555,10 @@ decode(const struct ctx *x, struct caption_cand *v, size_t n,
  * the chain with the best total is kept if its mean log-odds is positive.
  */
 static int
-decode_chain(const struct ctx *x, struct caption_cand *v, size_t n,
-		const double *w)
+decode_chain(const struct ctx *x, struct wn_caption_cand *v, size_t n,
+	     const double *w)
 {
-	double f[CAPTION_NFEAT], best = 0;
+	double f[WN_CAPTION_NFEAT], best = 0;
 	size_t i, j, best_i = n;
 	int best_len = 0;
 
@@ -1574,7 +1576,7 @@ decode_chain(const struct ctx *x, struct caption_cand *v, size_t n,
 		st.last_max = -1;
 		st.sent_marked = -1;
 		for (j = i; j < n && j < i + 256 && len < 32; j++) {
-			const struct caption_cand *c = &v[j];
+			const struct wn_caption_cand *c = &v[j];
 			int k, dup = 0;
 
 			if (c->cls != v[i].cls || c->type == CAPTION_T_POS_WORD)
@@ -1615,7 +1617,7 @@ decode_chain(const struct ctx *x, struct caption_cand *v, size_t n,
 
 		for (j = best_i; j < n && j < best_i + 256 && len < best_len;
 				j++) {
-			struct caption_cand *c = &v[j];
+			struct wn_caption_cand *c = &v[j];
 			int k, dup = 0;
 
 			if (c->cls != v[best_i].cls ||
@@ -1645,15 +1647,15 @@ decode_chain(const struct ctx *x, struct caption_cand *v, size_t n,
 /* ----------------------------------------------------------------- spans */
 
 struct spans {
-	struct caption_span *v;	/* owned */
+	struct wn_caption_span *v;	/* owned */
 	size_t n, cap;
 };
 
 static int
-span_push(struct spans *s, int start, int end, const struct caption_cand *c,
-		const uint32_t *cp)
+span_push(struct spans *s, int start, int end, const struct wn_caption_cand *c,
+	  const uint32_t *cp)
 {
-	struct caption_span *sp;
+	struct wn_caption_span *sp;
 
 	while (start < end && (is_space(cp[start]) || cp[start] == 0xfeff))
 		start++;
@@ -1663,7 +1665,7 @@ span_push(struct spans *s, int start, int end, const struct caption_cand *c,
 		return 0;
 	if (s->n == s->cap) {
 		size_t nc = s->cap ? s->cap * 2 : 16;
-		struct caption_span *v = realloc(s->v, nc * sizeof(*v));
+		struct wn_caption_span *v = realloc(s->v, nc * sizeof(*v));
 
 		if (v == NULL)
 			return -ENOMEM;
@@ -1732,7 +1734,7 @@ closing_start(const uint32_t *cp, int s, int e)
 }
 
 static int
-same_labels(const struct caption_span *a, const struct caption_span *b)
+same_labels(const struct wn_caption_span *a, const struct wn_caption_span *b)
 {
 	int i, j;
 
@@ -1749,7 +1751,7 @@ same_labels(const struct caption_span *a, const struct caption_span *b)
 }
 
 static void
-span_union(struct caption_span *u, const struct caption_cand *c)
+span_union(struct wn_caption_span *u, const struct wn_caption_cand *c)
 {
 	int k, j;
 
@@ -1757,9 +1759,9 @@ span_union(struct caption_span *u, const struct caption_cand *c)
 		for (j = 0; j < u->nlabels; j++)
 			if (strcmp(u->labels[j], c->labels[k]) == 0)
 				break;
-		if (j == u->nlabels && u->nlabels < CAPTION_MAX_LABELS) {
+		if (j == u->nlabels && u->nlabels < WN_CAPTION_MAX_LABELS) {
 			memcpy(u->labels[u->nlabels], c->labels[k],
-					CAPTION_LABEL_SIZE);
+					WN_CAPTION_LABEL_SIZE);
 			u->nlabels++;
 		}
 	}
@@ -1800,7 +1802,8 @@ lead_in(const uint32_t *cp, int i)
 /* Are the labels of the markers in the sentence at s, from i on, all
    labels of the group header g? */
 static int
-covered(const struct caption_cand *g, struct caption_cand **m, int i, int k,
+covered(const struct wn_caption_cand *g, struct wn_caption_cand **m, int i,
+	int k,
 		const struct ctx *x, int s)
 {
 	int j, a, b;
@@ -1817,10 +1820,10 @@ covered(const struct caption_cand *g, struct caption_cand **m, int i, int k,
 }
 
 static int
-build_prefix(const struct ctx *x, struct caption_cand **m, int k,
-		struct spans *subs, struct spans *shared)
+build_prefix(const struct ctx *x, struct wn_caption_cand **m, int k,
+	     struct spans *subs, struct spans *shared)
 {
-	struct caption_span all = { 0 };
+	struct wn_caption_span all = { 0 };
 	int i, j, rc = 0, cl;
 	int *hstart;
 
@@ -1857,7 +1860,7 @@ build_prefix(const struct ctx *x, struct caption_cand **m, int k,
 		int start = m[i]->start, end;
 
 		if (hstart[i] >= 0) {
-			struct caption_span head = { 0 };
+			struct wn_caption_span head = { 0 };
 			int s = hstart[i];
 
 			for (j = i; j < k && x->sent_of[m[j]->start] == s;
@@ -1872,7 +1875,7 @@ build_prefix(const struct ctx *x, struct caption_cand **m, int k,
 			if (i == 0 && same_labels(&head, &all)) {
 				rc = span_push(shared, 0, start, NULL, x->cp);
 			} else {
-				struct caption_cand hc = { 0 };
+				struct wn_caption_cand hc = { 0 };
 
 				hc.nlabels = head.nlabels;
 				memcpy(hc.labels, head.labels,
@@ -1958,8 +1961,8 @@ past_verb(const uint32_t *cp, int a, int b)
 
 /* Postfix markers: "TSH (A) and GPH (B) in the gland." */
 static int
-build_postfix(const struct ctx *x, struct caption_cand **m, int k,
-		struct spans *subs, struct spans *shared)
+build_postfix(const struct ctx *x, struct wn_caption_cand **m, int k,
+	      struct spans *subs, struct spans *shared)
 {
 	int i, rc = 0, start, end, s, j;
 
@@ -2019,7 +2022,7 @@ build_postfix(const struct ctx *x, struct caption_cand **m, int k,
 }
 
 void
-caption_split_release(struct caption_split *s)
+wn_caption_split_release(struct wn_caption_split *s)
 {
 	if (s == NULL)
 		return;
@@ -2067,21 +2070,21 @@ ctx_release(struct ctx *x)
 }
 
 int
-caption_split_cp(const struct caption_model *model, const uint32_t *cp_in,
-		size_t ncp, caption_oracle_fn oracle, void *octx,
-		struct caption_split *ret)
+wn_caption_split_cp(const struct wn_caption_model *model, const uint32_t *cp_in,
+		    size_t ncp, caption_oracle_fn oracle, void *octx,
+		struct wn_caption_split *ret)
 {
-	struct caption_split out = { 0 };
+	struct wn_caption_split out = { 0 };
 	struct spans subs = { 0 }, shared = { 0 };
 	struct cands cs = { 0 };
-	struct caption_cand **m = NULL;
+	struct wn_caption_cand **m = NULL;
 	struct ctx x = { 0 };
 	int rc, n = (int)ncp, k = 0, nacc;
 	size_t i;
 
 	if (model == NULL)
-		model = caption_model_shipped();
-	if (ncp > CAPTION_MAX_BYTES)
+		model = wn_caption_model_shipped();
+	if (ncp > WN_CAPTION_MAX_BYTES)
 		return -WN_ETOOBIG;
 	out.cp = malloc(sizeof(uint32_t) * (ncp + 1));
 	if (out.cp == NULL)
@@ -2097,7 +2100,7 @@ caption_split_cp(const struct caption_model *model, const uint32_t *cp_in,
 		goto out;
 	fix_roman(&cs);
 	for (i = 0; i < cs.n; i++) {
-		struct caption_cand *c = &cs.v[i];
+		struct wn_caption_cand *c = &cs.v[i];
 
 		if (c->type == CAPTION_T_POS_WORD || c->start == 0 ||
 				after_boundary(out.cp, c->start))
@@ -2180,31 +2183,31 @@ out:
 }
 
 int
-caption_split(const struct caption_model *m, const char *text, size_t len,
-		struct caption_split *ret)
+wn_caption_split(const struct wn_caption_model *m, const char *text, size_t len,
+		 struct wn_caption_split *ret)
 {
 	uint32_t *cp = NULL;
 	size_t n = 0;
 	int rc;
 
-	rc = caption_decode(text, len, &cp, &n);
+	rc = wn_caption_decode(text, len, &cp, &n);
 	if (rc < 0)
 		return rc;
-	rc = caption_split_cp(m, cp, n, NULL, NULL, ret);
+	rc = wn_caption_split_cp(m, cp, n, NULL, NULL, ret);
 	free(cp);
 	return rc;
 }
 
 int
-caption_split_baseline(const uint32_t *cp, size_t ncp,
-		struct caption_split *ret)
+wn_caption_split_baseline(const uint32_t *cp, size_t ncp,
+			  struct wn_caption_split *ret)
 {
-	struct caption_split out = { 0 };
+	struct wn_caption_split out = { 0 };
 	struct spans subs = { 0 }, shared = { 0 };
-	struct caption_cand c;
+	struct wn_caption_cand c;
 	int n = (int)ncp, i, first = -1, prev = -1, rc = 0;
 
-	if (ncp > CAPTION_MAX_BYTES)
+	if (ncp > WN_CAPTION_MAX_BYTES)
 		return -WN_ETOOBIG;
 	for (i = 0; i + 2 < n && rc >= 0; i++) {
 		if (cp[i] != '(' || !is_alpha(cp[i + 1]) || cp[i + 2] != ')')
@@ -2238,8 +2241,8 @@ caption_split_baseline(const uint32_t *cp, size_t ncp,
 /* ------------------------------------------------------------------ JSON */
 
 int
-caption_labels_json(struct wn_buf *b, const struct caption_span *sp,
-		const char *sep)
+wn_caption_labels_json(struct wn_buf *b, const struct wn_caption_span *sp,
+		       const char *sep)
 {
 	uint32_t *lc;
 	size_t ln;
@@ -2254,9 +2257,9 @@ caption_labels_json(struct wn_buf *b, const struct caption_span *sp,
 		if (k > 0)
 			rc = wn_buf_addstr(b, sep);
 		if (rc >= 0)
-			rc = caption_decode(l, strlen(l), &lc, &ln);
+			rc = wn_caption_decode(l, strlen(l), &lc, &ln);
 		if (rc >= 0)
-			rc = caption_json_string(b, lc, 0, (int)ln);
+			rc = wn_caption_json_string(b, lc, 0, (int)ln);
 		free(lc);
 	}
 	if (rc >= 0)
@@ -2265,8 +2268,8 @@ caption_labels_json(struct wn_buf *b, const struct caption_span *sp,
 }
 
 static int
-json_spans(struct wn_buf *b, const struct caption_split *s,
-		const struct caption_span *v, size_t n, int labels)
+json_spans(struct wn_buf *b, const struct wn_caption_split *s,
+	   const struct wn_caption_span *v, size_t n, int labels)
 {
 	size_t i;
 	int rc = 0;
@@ -2276,7 +2279,7 @@ json_spans(struct wn_buf *b, const struct caption_split *s,
 		if (rc >= 0 && labels) {
 			rc = wn_buf_addstr(b, "\"labels\": ");
 			if (rc >= 0)
-				rc = caption_labels_json(b, &v[i], ", ");
+				rc = wn_caption_labels_json(b, &v[i], ", ");
 			if (rc >= 0)
 				rc = wn_buf_addstr(b, ", ");
 		}
@@ -2284,8 +2287,8 @@ json_spans(struct wn_buf *b, const struct caption_split *s,
 			rc = wn_buf_printf(b, "\"start\": %d, \"end\": %d, "
 					"\"text\": ", v[i].start, v[i].end);
 		if (rc >= 0)
-			rc = caption_json_string(b, s->cp, v[i].start,
-					v[i].end);
+			rc = wn_caption_json_string(b, s->cp, v[i].start,
+						    v[i].end);
 		if (rc >= 0)
 			rc = wn_buf_add(b, "}", 1);
 	}
@@ -2293,7 +2296,7 @@ json_spans(struct wn_buf *b, const struct caption_split *s,
 }
 
 int
-caption_split_json(const struct caption_split *s, struct wn_buf *b)
+wn_caption_split_json(const struct wn_caption_split *s, struct wn_buf *b)
 {
 	int rc;
 

@@ -15,8 +15,8 @@
  * Offsets are Unicode code points of the input.  Invalid UTF-8 bytes count as
  * one code point each and are replaced by U+FFFD in the output text.
  */
-#ifndef WN_SPLIT_CAPTION_H
-#define WN_SPLIT_CAPTION_H
+#ifndef WN_CAPTION_H
+#define WN_CAPTION_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -25,46 +25,46 @@
 #include "lib/util.h"
 
 /* Longest caption accepted, in bytes (-WN_ETOOBIG beyond it). */
-#define CAPTION_MAX_BYTES	(1024 * 1024)
+#define WN_CAPTION_MAX_BYTES	(1024 * 1024)
 /* Labels one sub-caption can carry ("(a-z)" expands to 26). */
-#define CAPTION_MAX_LABELS	32
+#define WN_CAPTION_MAX_LABELS	32
 /* Longest label kept ("Aiii'"), bytes including the NUL. */
-#define CAPTION_LABEL_SIZE	16
+#define WN_CAPTION_LABEL_SIZE	16
 /* Marker candidates examined per caption; more are ignored. */
-#define CAPTION_MAX_CANDS	8192
+#define WN_CAPTION_MAX_CANDS	8192
 
 /* Features of a candidate marker (the model's input width). */
-#define CAPTION_NFEAT		72
+#define WN_CAPTION_NFEAT		72
 
-struct caption_span {
+struct wn_caption_span {
 	int start;		/* code points, end exclusive */
 	int end;
 	int nlabels;		/* 0 for shared spans */
-	char labels[CAPTION_MAX_LABELS][CAPTION_LABEL_SIZE];
+	char labels[WN_CAPTION_MAX_LABELS][WN_CAPTION_LABEL_SIZE];
 };
 
-struct caption_split {
-	struct caption_span *subs;	/* owned: sub-captions in text order */
+struct wn_caption_split {
+	struct wn_caption_span *subs;	/* owned: sub-captions in text order */
 	size_t nsubs;
-	struct caption_span *shared;	/* owned: shared spans in text order */
+	struct wn_caption_span *shared;	/* owned: shared spans in text order */
 	size_t nshared;
 	uint32_t *cp;			/* owned: the decoded text */
 	size_t ncp;
 };
 
-struct caption_model {
+struct wn_caption_model {
 	char version[64];
-	double prefix[CAPTION_NFEAT];	/* weights, [0] is the bias */
-	double postfix[CAPTION_NFEAT];
+	double prefix[WN_CAPTION_NFEAT];	/* weights, [0] is the bias */
+	double postfix[WN_CAPTION_NFEAT];
 };
 
 /* One candidate marker with its features, for training and debugging. */
-struct caption_cand {
+struct wn_caption_cand {
 	int start, end;			/* marker, code points */
 	int type;			/* CAPTION_T_* */
 	int cls;			/* CAPTION_C_* */
 	int nlabels;
-	char labels[CAPTION_MAX_LABELS][CAPTION_LABEL_SIZE];
+	char labels[WN_CAPTION_MAX_LABELS][WN_CAPTION_LABEL_SIZE];
 	int first, last;		/* sequence index of first/last label */
 	int pass;			/* 0 prefix decoding, 1 postfix */
 	double p;			/* probability under the pass's model */
@@ -78,57 +78,58 @@ struct caption_cand {
  * training decodes with the gold sequence (teacher forcing).  NULL = use the
  * model.
  */
-typedef int (*caption_oracle_fn)(void *ctx, const struct caption_cand *c,
+typedef int (*caption_oracle_fn)(void *ctx, const struct wn_caption_cand *c,
 		const double *feat);
 
 /* The model compiled into the binary (split/models/caption-lr.inc). */
-const struct caption_model *caption_model_shipped(void);
-/* Parse a model file written by caption_model_write(). */
-int caption_model_parse(const char *text, size_t len,
-		struct caption_model *ret_model)
+const struct wn_caption_model *wn_caption_model_shipped(void);
+/* Parse a model file written by wn_caption_model_write(). */
+int wn_caption_model_parse(const char *text, size_t len,
+			   struct wn_caption_model *ret_model)
 	__attribute__((warn_unused_result));
-int caption_model_load(const char *path, struct caption_model *ret_model)
+int wn_caption_model_load(const char *path, struct wn_caption_model *ret_model)
 	__attribute__((warn_unused_result));
 /* Write the model as C string literals (the .inc format, also loadable). */
-int caption_model_write(const struct caption_model *m, FILE *out);
+int wn_caption_model_write(const struct wn_caption_model *m, FILE *out);
 
 /*
  * Decode UTF-8 (invalid bytes -> U+FFFD, one code point each).  -WN_ETOOBIG
- * past CAPTION_MAX_BYTES.  *ret_cp is malloc'ed (caller frees).
+ * past WN_CAPTION_MAX_BYTES.  *ret_cp is malloc'ed (caller frees).
  */
-int caption_decode(const char *text, size_t len, uint32_t **ret_cp,
-		size_t *ret_n)
+int wn_caption_decode(const char *text, size_t len, uint32_t **ret_cp,
+		      size_t *ret_n)
 	__attribute__((warn_unused_result));
 
 /* Split text (len bytes of UTF-8) with model m (NULL = shipped). */
-int caption_split(const struct caption_model *m, const char *text, size_t len,
-		struct caption_split *ret)
+int wn_caption_split(const struct wn_caption_model *m, const char *text,
+		     size_t len,
+		struct wn_caption_split *ret)
 	__attribute__((warn_unused_result));
 /* The same on decoded code points (copied), with an optional oracle. */
-int caption_split_cp(const struct caption_model *m, const uint32_t *cp,
-		size_t ncp, caption_oracle_fn oracle, void *octx,
-		struct caption_split *ret)
+int wn_caption_split_cp(const struct wn_caption_model *m, const uint32_t *cp,
+			size_t ncp, caption_oracle_fn oracle, void *octx,
+		struct wn_caption_split *ret)
 	__attribute__((warn_unused_result));
-void caption_split_release(struct caption_split *s);
+void wn_caption_split_release(struct wn_caption_split *s);
 
 /* Baseline for evaluation: a sub-caption at every "(X)" with X one letter. */
-int caption_split_baseline(const uint32_t *cp, size_t ncp,
-		struct caption_split *ret)
+int wn_caption_split_baseline(const uint32_t *cp, size_t ncp,
+		struct wn_caption_split *ret)
 	__attribute__((warn_unused_result));
 
 /* Append UTF-8 of cp[start, end) to b. */
-int caption_utf8(struct wn_buf *b, const uint32_t *cp, int start, int end)
+int wn_caption_utf8(struct wn_buf *b, const uint32_t *cp, int start, int end)
 	__attribute__((warn_unused_result));
 /* Append the JSON object of DESIGN.md ({"subcaptions":..., "shared":...}). */
-int caption_split_json(const struct caption_split *s, struct wn_buf *b)
+int wn_caption_split_json(const struct wn_caption_split *s, struct wn_buf *b)
 	__attribute__((warn_unused_result));
 /* Append the labels of sp as a JSON array, items separated by sep. */
-int caption_labels_json(struct wn_buf *b, const struct caption_span *sp,
-		const char *sep)
+int wn_caption_labels_json(struct wn_buf *b, const struct wn_caption_span *sp,
+			   const char *sep)
 	__attribute__((warn_unused_result));
 /* Append a JSON string of cp[start, end) (quoted, escaped). */
-int caption_json_string(struct wn_buf *b, const uint32_t *cp, int start,
-		int end)
+int wn_caption_json_string(struct wn_buf *b, const uint32_t *cp, int start,
+			   int end)
 	__attribute__((warn_unused_result));
 
 /* Candidate types and label classes (feature one-hots). */
@@ -152,13 +153,9 @@ enum {
 	CAPTION_NCLASSES
 };
 
-/* `winnow-train captions` and `winnow-train eval captions` (caption-train.c). */
-int caption_train_main(int argc, char **argv);
-int caption_eval_main(int argc, char **argv);
-
 /* Candidates of a caption, without features (for tests and the trainer). */
-int caption_candidates(const uint32_t *cp, size_t ncp,
-		struct caption_cand **ret_v, size_t *ret_n)
+int wn_caption_candidates(const uint32_t *cp, size_t ncp,
+			  struct wn_caption_cand **ret_v, size_t *ret_n)
 	__attribute__((warn_unused_result));
 
 #endif

@@ -45,30 +45,30 @@
 
 #include "lib/digest.h"
 #include "lib/img.h"
+#include "lib/labels.h"
 #include "lib/log.h"
-#include "split/labels.h"
-#include "split/panels.h"
+#include "lib/panels.h"
 
 #define WORK_SIDE	1024
 #define MAX_DEPTH	12
 #define MAX_CANDS	512
-#define MAX_LEAVES	(4 * PANELS_MAX)
+#define MAX_LEAVES	(4 * WN_PANELS_MAX)
 #define MODEL_MAX	(8u << 20)
 #define GRID_MAX_RECTS	16
 
-struct panel_model {
+struct wn_panel_model {
 	char version[64];
 	float fg_threshold;
-	float cut_w[PANELS_CUT_NF];
+	float cut_w[WN_PANELS_CUT_NF];
 	float cut_threshold;
-	float leaf_w[PANELS_LEAF_NF];
+	float leaf_w[WN_PANELS_LEAF_NF];
 	float leaf_threshold;
 	float label_threshold;
-	float fig_w[PANELS_FIG_NF];
+	float fig_w[WN_PANELS_FIG_NF];
 	float fig_threshold;
 	int has_fig;
 	int no_rules;		/* the baseline: gutters only */
-	struct labels_model glyph;
+	struct wn_labels_model glyph;
 	int has_glyph;
 };
 
@@ -79,7 +79,7 @@ struct rect {
 struct cand {
 	int g0, g1;		/* separator run along the axis */
 	int line;		/* a drawn line, not a gutter */
-	float feat[PANELS_CUT_NF];
+	float feat[WN_PANELS_CUT_NF];
 	float score;
 };
 
@@ -91,8 +91,8 @@ struct leaf {
 	float label_p;
 };
 
-struct panels_page {
-	const struct panel_model *m;
+struct wn_panels_page {
+	const struct wn_panel_model *m;
 	int W, H;
 	double sx, sy;		/* working -> original pixels */
 	int ow, oh;		/* original size */
@@ -113,9 +113,9 @@ struct panels_page {
 	struct leaf *labels;	/* owned: free-standing letters found */
 	size_t nlabels;
 	/* training */
-	const struct panels_box *gt;
+	const struct wn_panels_box *gt;
 	size_t ngt;
-	panels_example_fn fn;
+	wn_panels_example_fn fn;
 	void *ud;
 	int err;
 };
@@ -198,19 +198,19 @@ read_floats(const char **p, const char *end, float *v, int n)
 }
 
 void
-panel_model_free(struct panel_model *m)
+wn_panel_model_free(struct wn_panel_model *m)
 {
 	if (m == NULL)
 		return;
-	labels_model_release(&m->glyph);
+	wn_labels_model_release(&m->glyph);
 	free(m);
 }
 
 int
-panel_model_parse(const char *text, size_t len, struct panel_model **ret)
+wn_panel_model_parse(const char *text, size_t len, struct wn_panel_model **ret)
 {
 	const char *p = text, *end = text + len, *q;
-	struct panel_model *m;
+	struct wn_panel_model *m;
 	uint8_t sha[WN_SHA256_LEN];
 	int n, nin, nhid, nout, i, rc = -WN_EFORMAT;
 
@@ -223,15 +223,16 @@ panel_model_parse(const char *text, size_t len, struct panel_model **ret)
 	    tok_float(&p, end, &m->fg_threshold) < 0)
 		goto out;
 	if (!tok_is(&p, end, "cut") ||
-	    tok_int(&p, end, 1, PANELS_CUT_NF, &n) < 0 || n != PANELS_CUT_NF ||
+	    tok_int(&p, end, 1, WN_PANELS_CUT_NF,
+		    &n) < 0 || n != WN_PANELS_CUT_NF ||
 	    read_floats(&p, end, m->cut_w, n) < 0)
 		goto out;
 	if (!tok_is(&p, end, "cut_threshold") ||
 	    tok_float(&p, end, &m->cut_threshold) < 0)
 		goto out;
 	if (!tok_is(&p, end, "leaf") ||
-	    tok_int(&p, end, 1, PANELS_LEAF_NF, &n) < 0 ||
-	    n != PANELS_LEAF_NF || read_floats(&p, end, m->leaf_w, n) < 0)
+	    tok_int(&p, end, 1, WN_PANELS_LEAF_NF, &n) < 0 ||
+	    n != WN_PANELS_LEAF_NF || read_floats(&p, end, m->leaf_w, n) < 0)
 		goto out;
 	if (!tok_is(&p, end, "leaf_threshold") ||
 	    tok_float(&p, end, &m->leaf_threshold) < 0)
@@ -242,8 +243,9 @@ panel_model_parse(const char *text, size_t len, struct panel_model **ret)
 	q = p;
 	if (tok_is(&q, end, "figure")) {
 		p = q;
-		if (tok_int(&p, end, 1, PANELS_FIG_NF, &n) < 0 ||
-		    n != PANELS_FIG_NF || read_floats(&p, end, m->fig_w, n) < 0 ||
+		if (tok_int(&p, end, 1, WN_PANELS_FIG_NF, &n) < 0 ||
+		    n != WN_PANELS_FIG_NF || read_floats(&p, end, m->fig_w,
+							 n) < 0 ||
 		    !tok_is(&p, end, "figure_threshold") ||
 		    tok_float(&p, end, &m->fig_threshold) < 0)
 			goto out;
@@ -254,11 +256,13 @@ panel_model_parse(const char *text, size_t len, struct panel_model **ret)
 		q = NULL;
 	} else {
 		p = q;
-		if (tok_int(&p, end, 1, 4096, &nin) < 0 || nin != LABELS_NIN ||
-		    tok_int(&p, end, 1, LABELS_MAX_HIDDEN, &nhid) < 0 ||
-		    tok_int(&p, end, 2, LABELS_MAX_CLASSES, &nout) < 0)
+		if (tok_int(&p, end, 1, 4096,
+			    &nin) < 0 || nin != WN_LABELS_NIN ||
+		    tok_int(&p, end, 1, WN_LABELS_MAX_HIDDEN, &nhid) < 0 ||
+		    tok_int(&p, end, 2, WN_LABELS_MAX_CLASSES, &nout) < 0)
 			goto out;
-		if ((rc = labels_model_alloc(&m->glyph, nin, nhid, nout)) < 0)
+		if ((rc = wn_labels_model_alloc(&m->glyph, nin, nhid,
+						nout)) < 0)
 			goto out;
 		rc = -WN_EFORMAT;
 		m->has_glyph = 1;
@@ -296,12 +300,12 @@ panel_model_parse(const char *text, size_t len, struct panel_model **ret)
 	m = NULL;
 	rc = 0;
 out:
-	panel_model_free(m);
+	wn_panel_model_free(m);
 	return rc;
 }
 
 int
-panel_model_load(const char *path, struct panel_model **ret)
+wn_panel_model_load(const char *path, struct wn_panel_model **ret)
 {
 	FILE *f;
 	char *buf = NULL;
@@ -309,7 +313,8 @@ panel_model_load(const char *path, struct panel_model **ret)
 	int rc;
 
 	if (path == NULL)
-		return panel_model_parse(panels_model_text, panels_model_len,
+		return wn_panel_model_parse(wn_panels_model_text,
+					    wn_panels_model_len,
 					 ret);
 	f = fopen(path, "rb");
 	if (f == NULL)
@@ -339,7 +344,7 @@ panel_model_load(const char *path, struct panel_model **ret)
 		rc = -EIO;
 		goto out;
 	}
-	rc = panel_model_parse(buf, len, ret);
+	rc = wn_panel_model_parse(buf, len, ret);
 out:
 	fclose(f);
 	free(buf);
@@ -347,9 +352,9 @@ out:
 }
 
 int
-panel_model_baseline(struct panel_model **ret)
+wn_panel_model_baseline(struct wn_panel_model **ret)
 {
-	struct panel_model *m = calloc(1, sizeof(*m));
+	struct wn_panel_model *m = calloc(1, sizeof(*m));
 
 	if (m == NULL)
 		return -ENOMEM;
@@ -368,25 +373,25 @@ panel_model_baseline(struct panel_model **ret)
 }
 
 const char *
-panel_model_version(const struct panel_model *m)
+wn_panel_model_version(const struct wn_panel_model *m)
 {
 	return m != NULL ? m->version : "panels-none";
 }
 
 float *
-panel_model_cut_weights(struct panel_model *m)
+wn_panel_model_cut_weights(struct wn_panel_model *m)
 {
 	return m->cut_w;
 }
 
 void
-panel_model_set_cut_threshold(struct panel_model *m, float t)
+wn_panel_model_set_cut_threshold(struct wn_panel_model *m, float t)
 {
 	m->cut_threshold = t;
 }
 
 void
-panel_model_set_figure(struct panel_model *m, const float *w, float t)
+wn_panel_model_set_figure(struct wn_panel_model *m, const float *w, float t)
 {
 	if (w == NULL) {
 		m->has_fig = 0;
@@ -398,21 +403,21 @@ panel_model_set_figure(struct panel_model *m, const float *w, float t)
 }
 
 float *
-panel_model_leaf_weights(struct panel_model *m)
+wn_panel_model_leaf_weights(struct wn_panel_model *m)
 {
 	return m->leaf_w;
 }
 
-struct labels_model *
-panel_model_glyphs(struct panel_model *m)
+struct wn_labels_model *
+wn_panel_model_glyphs(struct wn_panel_model *m)
 {
 	return m->has_glyph ? &m->glyph : NULL;
 }
 
 void
-panel_model_set_glyphs(struct panel_model *m, struct labels_model *g)
+wn_panel_model_set_glyphs(struct wn_panel_model *m, struct wn_labels_model *g)
 {
-	labels_model_release(&m->glyph);
+	wn_labels_model_release(&m->glyph);
 	m->glyph = *g;
 	memset(g, 0, sizeof(*g));
 	m->has_glyph = 1;
@@ -429,23 +434,23 @@ write_floats(FILE *f, const float *v, int n, int per_line)
 }
 
 int
-panel_model_write(const struct panel_model *m, FILE *f)
+wn_panel_model_write(const struct wn_panel_model *m, FILE *f)
 {
-	const struct labels_model *g = &m->glyph;
+	const struct wn_labels_model *g = &m->glyph;
 	int i;
 
 	fprintf(f, "winnow-panels-model 1\n");
 	fprintf(f, "fg_threshold %.6g\n", m->fg_threshold);
-	fprintf(f, "cut %d\n", PANELS_CUT_NF);
-	write_floats(f, m->cut_w, PANELS_CUT_NF, 8);
+	fprintf(f, "cut %d\n", WN_PANELS_CUT_NF);
+	write_floats(f, m->cut_w, WN_PANELS_CUT_NF, 8);
 	fprintf(f, "cut_threshold %.6g\n", m->cut_threshold);
-	fprintf(f, "leaf %d\n", PANELS_LEAF_NF);
-	write_floats(f, m->leaf_w, PANELS_LEAF_NF, 8);
+	fprintf(f, "leaf %d\n", WN_PANELS_LEAF_NF);
+	write_floats(f, m->leaf_w, WN_PANELS_LEAF_NF, 8);
 	fprintf(f, "leaf_threshold %.6g\n", m->leaf_threshold);
 	fprintf(f, "label_threshold %.6g\n", m->label_threshold);
 	if (m->has_fig) {
-		fprintf(f, "figure %d\n", PANELS_FIG_NF);
-		write_floats(f, m->fig_w, PANELS_FIG_NF, 8);
+		fprintf(f, "figure %d\n", WN_PANELS_FIG_NF);
+		write_floats(f, m->fig_w, WN_PANELS_FIG_NF, 8);
 		fprintf(f, "figure_threshold %.6g\n", m->fig_threshold);
 	}
 	if (m->has_glyph) {
@@ -467,12 +472,12 @@ panel_model_write(const struct panel_model *m, FILE *f)
 
 /* ---------- page preparation ---------- */
 
-static void build_integral(struct panels_page *pg);
-static void build_rule_integrals(struct panels_page *pg);
-static int find_free_labels(struct panels_page *pg);
+static void build_integral(struct wn_panels_page *pg);
+static void build_rule_integrals(struct wn_panels_page *pg);
+static int find_free_labels(struct wn_panels_page *pg);
 
 void
-panels_page_free(struct panels_page *pg)
+wn_panels_page_free(struct wn_panels_page *pg)
 {
 	if (pg == NULL)
 		return;
@@ -534,10 +539,10 @@ border_colour(const uint8_t *px, int W, int H, int ch, int bg[3])
 }
 
 int
-panels_page_new(const struct panel_model *m, const struct wn_image *img,
-		struct panels_page **ret)
+wn_panels_page_new(const struct wn_panel_model *m, const struct wn_image *img,
+		   struct wn_panels_page **ret)
 {
-	struct panels_page *pg;
+	struct wn_panels_page *pg;
 	uint8_t *work = NULL;
 	const uint8_t *src;
 	int W, H, ch, x, y, bg[3], thr, rc;
@@ -643,8 +648,8 @@ panels_page_new(const struct panel_model *m, const struct wn_image *img,
 	build_integral(pg);
 	/* printed letters standing free in the background become labels and
 	   leave the mask, so that they block no gutter */
-	if (m != NULL && m->has_glyph && W >= PANELS_MIN_SIDE &&
-	    H >= PANELS_MIN_SIDE) {
+	if (m != NULL && m->has_glyph && W >= WN_PANELS_MIN_SIDE &&
+	    H >= WN_PANELS_MIN_SIDE) {
 		if ((rc = find_free_labels(pg)) < 0)
 			goto fail;
 		if (rc > 0)
@@ -655,14 +660,14 @@ panels_page_new(const struct panel_model *m, const struct wn_image *img,
 	return 0;
 fail:
 	free(work);
-	panels_page_free(pg);
+	wn_panels_page_free(pg);
 	return rc;
 }
 
 /* ---------- geometry helpers ---------- */
 
 static inline int64_t
-rsum(const struct panels_page *pg, int x0, int y0, int x1, int y1)
+rsum(const struct wn_panels_page *pg, int x0, int y0, int x1, int y1)
 {
 	const int32_t *ii = pg->ii;
 	size_t s = (size_t)pg->W + 1;
@@ -679,7 +684,7 @@ tolerance(int len)
 
 /* Shrink r to its content; returns 0 if it holds none. */
 static int
-trim(const struct panels_page *pg, struct rect *r)
+trim(const struct wn_panels_page *pg, struct rect *r)
 {
 	int tw = tolerance(r->x1 - r->x0), th;
 
@@ -699,7 +704,7 @@ trim(const struct panels_page *pg, struct rect *r)
 
 /* Line i of r along axis (0: rows, 1: columns): foreground count. */
 static int64_t
-line_sum(const struct panels_page *pg, const struct rect *r, int axis, int i)
+line_sum(const struct wn_panels_page *pg, const struct rect *r, int axis, int i)
 {
 	return axis == 0 ? rsum(pg, r->x0, i, r->x1, i + 1)
 			 : rsum(pg, i, r->y0, i + 1, r->y1);
@@ -707,7 +712,7 @@ line_sum(const struct panels_page *pg, const struct rect *r, int axis, int i)
 
 /* Line i of r along axis: pixels of thin rules across it. */
 static int64_t
-rule_sum(const struct panels_page *pg, const struct rect *r, int axis, int i)
+rule_sum(const struct wn_panels_page *pg, const struct rect *r, int axis, int i)
 {
 	const int32_t *ii = axis == 0 ? pg->hi : pg->vi;
 	size_t s = (size_t)pg->W + 1;
@@ -725,7 +730,8 @@ rule_sum(const struct panels_page *pg, const struct rect *r, int axis, int i)
 /* Standard deviation of the grey along line i of r: images vary, the flat
    fill of a table or a box does not. */
 static double
-line_spread(const struct panels_page *pg, const struct rect *r, int axis, int i)
+line_spread(const struct wn_panels_page *pg, const struct rect *r, int axis,
+	    int i)
 {
 	int a = axis == 0 ? r->x0 : r->y0, b = axis == 0 ? r->x1 : r->y1, k;
 	double sum = 0, sq = 0, n = b - a;
@@ -746,7 +752,7 @@ line_spread(const struct panels_page *pg, const struct rect *r, int axis, int i)
  * both sides.  No model decides these: they are cut first.
  */
 static int
-find_rules(struct panels_page *pg, const struct rect *r, int axis,
+find_rules(struct wn_panels_page *pg, const struct rect *r, int axis,
 	   struct cand *c, int max)
 {
 	int lo = axis == 0 ? r->y0 : r->x0, hi = axis == 0 ? r->y1 : r->x1;
@@ -820,7 +826,7 @@ find_rules(struct panels_page *pg, const struct rect *r, int axis,
 }
 
 static double
-density(const struct panels_page *pg, const struct rect *r)
+density(const struct wn_panels_page *pg, const struct rect *r)
 {
 	double a = (double)(r->x1 - r->x0) * (r->y1 - r->y0);
 
@@ -844,7 +850,7 @@ sides(const struct rect *r, int axis, int g0, int g1, struct rect *a,
 
 /* Find the separator candidates of r along axis; returns how many. */
 static int
-find_cands(const struct panels_page *pg, const struct rect *r, int axis,
+find_cands(const struct wn_panels_page *pg, const struct rect *r, int axis,
 	   struct cand *c, int max)
 {
 	int lo = axis == 0 ? r->y0 : r->x0, hi = axis == 0 ? r->y1 : r->x1;
@@ -907,7 +913,7 @@ sigmoid(double z)
 
 /* Features of candidate c of region r; all_max = widest gutter in r. */
 static void
-cut_features(const struct panels_page *pg, const struct rect *r, int axis,
+cut_features(const struct wn_panels_page *pg, const struct rect *r, int axis,
 	     struct cand *c, int ncand_axis, double axis_max, double all_max,
 	     int depth)
 {
@@ -930,7 +936,7 @@ cut_features(const struct panels_page *pg, const struct rect *r, int axis,
 	db = ea ? density(pg, &b) : 0;
 	smin = la < lb ? la : lb;
 	smax = la < lb ? lb : la;
-	memset(f, 0, sizeof(float) * PANELS_CUT_NF);
+	memset(f, 0, sizeof(float) * WN_PANELS_CUT_NF);
 	f[0] = 1;
 	f[1] = (float)(gap * nm / 10);
 	f[2] = (float)log1p(gap * nm);
@@ -991,7 +997,7 @@ dot(const float *w, const float *f, int n)
 
 /* Candidates of r on both axes, with features and (given a model) scores. */
 static int
-region_cands(struct panels_page *pg, const struct rect *r, int depth,
+region_cands(struct wn_panels_page *pg, const struct rect *r, int depth,
 	     struct cand *c, int *ret_nh)
 {
 	int nh, nv, i;
@@ -1010,7 +1016,7 @@ region_cands(struct panels_page *pg, const struct rect *r, int depth,
 			     axis ? maxv : maxh, fmax(maxh, maxv), depth);
 		c[i].score = pg->m != NULL ?
 			(float)sigmoid(dot(pg->m->cut_w, c[i].feat,
-					   PANELS_CUT_NF)) : 0;
+					   WN_PANELS_CUT_NF)) : 0;
 	}
 	*ret_nh = nh;
 	return nh + nv;
@@ -1047,7 +1053,7 @@ cand_mid(const struct cand *c)
 /* Whether the first len cuts of chain (indices from c) with period p make
    a regular grid of r. */
 static int
-grid_valid(const struct panels_page *pg, const struct rect *r, int axis,
+grid_valid(const struct wn_panels_page *pg, const struct rect *r, int axis,
 	   const struct cand *c, const int *chain, int len, double p)
 {
 	int lo = axis == 0 ? r->y0 : r->x0, hi = axis == 0 ? r->y1 : r->x1;
@@ -1110,7 +1116,7 @@ grid_valid(const struct panels_page *pg, const struct rect *r, int axis,
  * in pick[] and returns its length (0: none).
  */
 static int
-grid_chain(const struct panels_page *pg, const struct rect *r, int axis,
+grid_chain(const struct wn_panels_page *pg, const struct rect *r, int axis,
 	   const struct cand *c, int n, int lines, uint8_t *pick)
 {
 	int i, j, k, len, best = 0;
@@ -1202,7 +1208,7 @@ evenly_ruled(const struct cand *c, int n)
 
 /* In mode 0, raise the candidates of a regular grid above the threshold. */
 static void
-grid_boost(struct panels_page *pg, const struct rect *r,
+grid_boost(struct wn_panels_page *pg, const struct rect *r,
 	   struct cand *c, int n, int nh)
 {
 	uint8_t pick[GRID_MAX_CANDS];
@@ -1239,14 +1245,14 @@ grid_boost(struct panels_page *pg, const struct rect *r,
 #define GRID_MAX_BOUNDS	64
 
 static int
-leaf_is_cell(const struct panels_page *pg, const struct rect *r)
+leaf_is_cell(const struct wn_panels_page *pg, const struct rect *r)
 {
 	return (r->x1 - r->x0) * pg->norm >= GRID_MIN_PERIOD / 2 &&
 	       (r->y1 - r->y0) * pg->norm >= GRID_MIN_PERIOD / 2;
 }
 
 static void
-complete_grid_axis(struct panels_page *pg, const struct rect *g, int axis)
+complete_grid_axis(struct wn_panels_page *pg, const struct rect *g, int axis)
 {
 	/* axis 1: column boundaries (x); axis 0: row boundaries (y) */
 	double b[GRID_MAX_BOUNDS];
@@ -1328,7 +1334,7 @@ complete_grid_axis(struct panels_page *pg, const struct rect *g, int axis)
 }
 
 static void
-complete_grids(struct panels_page *pg)
+complete_grids(struct wn_panels_page *pg)
 {
 	int g, k, outer;
 
@@ -1351,7 +1357,7 @@ complete_grids(struct panels_page *pg)
 
 /* Target of a candidate: 1 between units, 0 through one, -1 unclear. */
 static int
-cut_target(const struct panels_page *pg, const struct rect *r, int axis,
+cut_target(const struct wn_panels_page *pg, const struct rect *r, int axis,
 	   const struct cand *c)
 {
 	double mid = (c->g0 + c->g1) / 2.0;
@@ -1360,7 +1366,7 @@ cut_target(const struct panels_page *pg, const struct rect *r, int axis,
 	size_t i;
 
 	for (i = 0; i < pg->ngt; i++) {
-		const struct panels_box *g = &pg->gt[i];
+		const struct wn_panels_box *g = &pg->gt[i];
 		double s0, s1, o0, o1, rs0, rs1, ro0, ro1, cm, co;
 
 		if (axis == 0) {
@@ -1396,7 +1402,7 @@ cut_target(const struct panels_page *pg, const struct rect *r, int axis,
 /* ---------- recursion ---------- */
 
 static int
-add_leaf(struct panels_page *pg, const struct rect *r)
+add_leaf(struct wn_panels_page *pg, const struct rect *r)
 {
 	if (pg->nleaves >= MAX_LEAVES)
 		return 0;
@@ -1414,7 +1420,7 @@ static int cmp_cand(const void *a, const void *b)
 
 /* mode 0: model decides; mode 1: ground truth decides and examples go out */
 static int
-xy_cut(struct panels_page *pg, struct rect r, int depth, int mode)
+xy_cut(struct wn_panels_page *pg, struct rect r, int depth, int mode)
 {
 	struct cand *c;
 	int n, nh, i, axis = -1, rc = 0, k, prev;
@@ -1536,8 +1542,9 @@ out:
 }
 
 int
-panels_collect_cuts(struct panels_page *pg, const struct panels_box *gt,
-		    size_t ngt, panels_example_fn fn, void *ud)
+wn_panels_collect_cuts(struct wn_panels_page *pg,
+		       const struct wn_panels_box *gt,
+		    size_t ngt, wn_panels_example_fn fn, void *ud)
 {
 	struct rect r = { 0, 0, pg->W, pg->H };
 	int rc;
@@ -1558,7 +1565,7 @@ panels_collect_cuts(struct panels_page *pg, const struct panels_box *gt,
 /* ---------- final regions ---------- */
 
 static void
-leaf_features(const struct panels_page *pg, const struct leaf *lf, float *f)
+leaf_features(const struct wn_panels_page *pg, const struct leaf *lf, float *f)
 {
 	const struct rect *r = &lf->r;
 	double nm = pg->norm, w = r->x1 - r->x0, h = r->y1 - r->y0;
@@ -1568,7 +1575,7 @@ leaf_features(const struct panels_page *pg, const struct leaf *lf, float *f)
 	for (y = r->y0; y < r->y1; y++)
 		rows_empty += rsum(pg, r->x0, (int)y, r->x1, (int)y + 1) <=
 			      tolerance((int)w);
-	memset(f, 0, sizeof(float) * PANELS_LEAF_NF);
+	memset(f, 0, sizeof(float) * WN_PANELS_LEAF_NF);
 	f[0] = 1;
 	f[1] = (float)(fmin(w, h) * nm / 100);
 	f[2] = (float)log1p(fmin(w, h) * nm);
@@ -1674,12 +1681,12 @@ comps_on(const uint8_t *mask, int stride, const struct rect *r,
 	return n;
 }
 
-static int components_small(const struct panels_page *pg,
+static int components_small(const struct wn_panels_page *pg,
 			    const struct rect *r, struct comp *out, int max,
 			    int maxside);
 
 static void
-build_integral(struct panels_page *pg)
+build_integral(struct wn_panels_page *pg)
 {
 	int W = pg->W, H = pg->H, x, y;
 
@@ -1708,7 +1715,7 @@ rule_px(int c, int a, int b)
 }
 
 static void
-build_rule_integrals(struct panels_page *pg)
+build_rule_integrals(struct wn_panels_page *pg)
 {
 	int W = pg->W, H = pg->H, x, y;
 	const uint8_t *g = pg->grey;
@@ -1756,7 +1763,7 @@ build_rule_integrals(struct panels_page *pg)
 #define MAX_SMALL	8192
 #define MAX_FREE_LABELS	128
 
-static int read_glyph(const struct panels_page *pg, const struct comp *b,
+static int read_glyph(const struct wn_panels_page *pg, const struct comp *b,
 		      char *label, float *ret_p);
 
 static int
@@ -1774,7 +1781,7 @@ cmp_comp_x(const void *a, const void *b)
  * from the mask.  Returns how many were found.
  */
 static int
-find_free_labels(struct panels_page *pg)
+find_free_labels(struct wn_panels_page *pg)
 {
 	struct rect whole = { 0, 0, pg->W, pg->H };
 	struct comp *cs;
@@ -1847,14 +1854,14 @@ find_free_labels(struct panels_page *pg)
 }
 
 static int
-components_small(const struct panels_page *pg, const struct rect *r,
+components_small(const struct wn_panels_page *pg, const struct rect *r,
 		 struct comp *out, int max, int maxside)
 {
 	return comps_on(pg->mask, pg->W, r, out, max, maxside);
 }
 
 static int
-components(const struct panels_page *pg, const struct rect *r,
+components(const struct wn_panels_page *pg, const struct rect *r,
 	   struct comp *out, int max)
 {
 	return comps_on(pg->mask, pg->W, r, out, max, 0);
@@ -1868,7 +1875,7 @@ ambiguous_case(char c)
 }
 
 static int
-pair_index(const struct labels_model *g, int k)
+pair_index(const struct wn_labels_model *g, int k)
 {
 	char c = g->classes[k][0], o;
 	int j;
@@ -1887,19 +1894,20 @@ pair_index(const struct labels_model *g, int k)
 
 /* Read the glyph of mask in box b: 1 and the letter if it is one. */
 static int
-read_glyph_on(const struct panels_page *pg, const uint8_t *mask, int stride,
+read_glyph_on(const struct wn_panels_page *pg, const uint8_t *mask, int stride,
 	      const struct comp *b, char *label, float *ret_p)
 {
-	const struct labels_model *g = &pg->m->glyph;
-	float in[LABELS_NIN], hid[LABELS_MAX_HIDDEN], prob[LABELS_MAX_CLASSES];
+	const struct wn_labels_model *g = &pg->m->glyph;
+	float in[WN_LABELS_NIN], hid[WN_LABELS_MAX_HIDDEN],
+		prob[WN_LABELS_MAX_CLASSES];
 	float best = 0, rej = 0;
 	int k, bk = -1;
 
 	if (!pg->m->has_glyph)
 		return 0;
-	labels_glyph_features(mask, stride, b->x0, b->y0, b->x1 - b->x0,
-			      b->y1 - b->y0, in);
-	labels_forward(g, in, hid, prob);
+	wn_labels_glyph_features(mask, stride, b->x0, b->y0, b->x1 - b->x0,
+				 b->y1 - b->y0, in);
+	wn_labels_forward(g, in, hid, prob);
 	for (k = 0; k < g->nout; k++) {
 		int o;
 		float p;
@@ -1925,7 +1933,7 @@ read_glyph_on(const struct panels_page *pg, const uint8_t *mask, int stride,
 }
 
 static int
-read_glyph(const struct panels_page *pg, const struct comp *b, char *label,
+read_glyph(const struct wn_panels_page *pg, const struct comp *b, char *label,
 	   float *ret_p)
 {
 	return read_glyph_on(pg, pg->mask, pg->W, b, label, ret_p);
@@ -1933,7 +1941,7 @@ read_glyph(const struct panels_page *pg, const struct comp *b, char *label,
 
 /* Is this region a letter on its own?  Letters are 6-60 per mille tall. */
 static int
-leaf_glyph(const struct panels_page *pg, struct leaf *lf)
+leaf_glyph(const struct wn_panels_page *pg, struct leaf *lf)
 {
 	struct comp cs[8];
 	struct comp u;
@@ -1971,7 +1979,7 @@ leaf_glyph(const struct panels_page *pg, struct leaf *lf)
  * a dark micrograph reads as well as a black one on white.
  */
 static int
-corner_glyph(const struct panels_page *pg, const struct rect *r, char *label)
+corner_glyph(const struct wn_panels_page *pg, const struct rect *r, char *label)
 {
 	struct comp cs[64];
 	struct rect win = *r, lr;
@@ -2047,9 +2055,9 @@ rects_overlap(const struct rect *a, const struct rect *b)
  * overlaps no other panel; the rest (figure titles far away, specks) go.
  */
 static void
-merge_fragments(struct panels_page *pg)
+merge_fragments(struct wn_panels_page *pg)
 {
-	const struct panel_model *m = pg->m;
+	const struct wn_panel_model *m = pg->m;
 	size_t i, j, k;
 	int pass;
 
@@ -2116,9 +2124,9 @@ merge_fragments(struct panels_page *pg)
 #define APPEND_GAP	8
 
 static void
-absorb_appendages(struct panels_page *pg)
+absorb_appendages(struct wn_panels_page *pg)
 {
-	const struct panel_model *m = pg->m;
+	const struct wn_panel_model *m = pg->m;
 	size_t i, j, k;
 
 	for (i = 0; i < pg->nleaves; i++) {
@@ -2196,7 +2204,7 @@ cmp_order(const void *a, const void *b)
  * reads the letter after the corner's (a, then b) is lettered on its own.
  */
 static void
-share_grid_labels(const struct panels_page *pg, struct panel_set *s,
+share_grid_labels(const struct wn_panels_page *pg, struct wn_panel_set *s,
 		  const struct rect *wr)
 {
 	int g, k;
@@ -2257,7 +2265,7 @@ share_grid_labels(const struct panels_page *pg, struct panel_set *s,
  * letter is c.  Only for figures lettered with single letters of one case.
  */
 static void
-fill_label_gaps(const struct panels_page *pg, struct panel_set *s,
+fill_label_gaps(const struct wn_panels_page *pg, struct wn_panel_set *s,
 		const struct rect *wr)
 {
 	struct order *o;
@@ -2333,7 +2341,7 @@ fill_label_gaps(const struct panels_page *pg, struct panel_set *s,
  * that precedes them in reading order.
  */
 static void
-propagate_labels(const struct panels_page *pg, struct panel_set *s,
+propagate_labels(const struct wn_panels_page *pg, struct wn_panel_set *s,
 		 const struct rect *wr)
 {
 	size_t i, j, nsrc = pg->nlabels;
@@ -2391,11 +2399,12 @@ propagate_labels(const struct panels_page *pg, struct panel_set *s,
  * s->v holds room for at least one panel.
  */
 static void
-whole_panel(const struct panels_page *pg, struct panel_set *s, float score)
+whole_panel(const struct wn_panels_page *pg, struct wn_panel_set *s,
+	    float score)
 {
 	struct rect r = { 0, 0, pg->W, pg->H };
 
-	s->v[0] = (struct panel){ 0, 0, s->width, s->height, "", score };
+	s->v[0] = (struct wn_panel){ 0, 0, s->width, s->height, "", score };
 	if (pg->bg_light && trim(pg, &r)) {
 		s->v[0].x = (int)(r.x0 * pg->sx);
 		s->v[0].y = (int)(r.y0 * pg->sy);
@@ -2407,14 +2416,14 @@ whole_panel(const struct panels_page *pg, struct panel_set *s, float score)
 
 /* Features of the whole result, for the compound-or-single decision. */
 static void
-figure_features(const struct panels_page *pg, const struct panel_set *s,
+figure_features(const struct wn_panels_page *pg, const struct wn_panel_set *s,
 		const struct rect *wr, float *f)
 {
 	struct rect whole = { 0, 0, pg->W, pg->H };
 	double wa, sum = 0, mx = 0, smin = 1, ssum = 0, esum = 0, emin = 1;
 	size_t i, j, labelled = 0, aligned = 0;
 
-	memset(f, 0, sizeof(float) * PANELS_FIG_NF);
+	memset(f, 0, sizeof(float) * WN_PANELS_FIG_NF);
 	if (!trim(pg, &whole))
 		whole = (struct rect){ 0, 0, pg->W, pg->H };
 	wa = (double)(whole.x1 - whole.x0) * (whole.y1 - whole.y0) + 1;
@@ -2468,41 +2477,42 @@ figure_features(const struct panels_page *pg, const struct panel_set *s,
 }
 
 int
-panels_detect(const struct panel_model *m, const struct wn_image *rgb,
-	      struct panel_set *ret)
+wn_panels_detect(const struct wn_panel_model *m, const struct wn_image *rgb,
+		 struct wn_panel_set *ret)
 {
-	return panels_detect_ex(m, rgb, ret, NULL);
+	return wn_panels_detect_ex(m, rgb, ret, NULL);
 }
 
 int
-panels_detect_ex(const struct panel_model *m, const struct wn_image *rgb,
-		 struct panel_set *ret, float *ret_feat)
+wn_panels_detect_ex(const struct wn_panel_model *m, const struct wn_image *rgb,
+		    struct wn_panel_set *ret, float *ret_feat)
 {
-	struct panels_page *pg = NULL;
-	struct panel_set s = { 0 };
+	struct wn_panels_page *pg = NULL;
+	struct wn_panel_set s = { 0 };
 	struct rect whole, *wr = NULL;
 	size_t i, j, np = 0;
 	int rc, upper = 0, lower = 0;
 
 	if (m == NULL || rgb == NULL || ret == NULL)
 		return -EINVAL;
-	if ((rc = panels_page_new(m, rgb, &pg)) < 0)
+	if ((rc = wn_panels_page_new(m, rgb, &pg)) < 0)
 		return rc;
 	s.width = pg->ow;
 	s.height = pg->oh;
 	whole = (struct rect){ 0, 0, pg->W, pg->H };
-	if (pg->W >= PANELS_MIN_SIDE && pg->H >= PANELS_MIN_SIDE &&
+	if (pg->W >= WN_PANELS_MIN_SIDE && pg->H >= WN_PANELS_MIN_SIDE &&
 	    (rc = xy_cut(pg, whole, 0, 0)) < 0)
 		goto out;
 	complete_grids(pg);
 	/* classify the regions */
 	for (i = 0; i < pg->nleaves; i++) {
 		struct leaf *lf = &pg->leaves[i];
-		float f[PANELS_LEAF_NF];
+		float f[WN_PANELS_LEAF_NF];
 
 		lf->is_label = pg->nleaves > 1 && leaf_glyph(pg, lf);
 		leaf_features(pg, lf, f);
-		lf->score = (float)sigmoid(dot(m->leaf_w, f, PANELS_LEAF_NF));
+		lf->score = (float)sigmoid(dot(m->leaf_w, f,
+					       WN_PANELS_LEAF_NF));
 		if (!lf->is_label && lf->score >= m->leaf_threshold)
 			np++;
 	}
@@ -2523,8 +2533,8 @@ panels_detect_ex(const struct panel_model *m, const struct wn_image *rgb,
 		whole_panel(pg, &s, 1.0f);
 		goto done;
 	}
-	if (np > PANELS_MAX)
-		np = PANELS_MAX;
+	if (np > WN_PANELS_MAX)
+		np = WN_PANELS_MAX;
 	s.v = calloc(np, sizeof(*s.v));
 	wr = calloc(np, sizeof(*wr));
 	if (s.v == NULL || wr == NULL) {
@@ -2533,7 +2543,7 @@ panels_detect_ex(const struct panel_model *m, const struct wn_image *rgb,
 	}
 	for (i = 0; i < pg->nleaves && s.n < np; i++) {
 		struct leaf *lf = &pg->leaves[i];
-		struct panel *p;
+		struct wn_panel *p;
 		double bestd = 1e30;
 
 		if (lf->is_label || lf->score < m->leaf_threshold)
@@ -2595,17 +2605,17 @@ panels_detect_ex(const struct panel_model *m, const struct wn_image *rgb,
 			*c = (char)(*c - 'A' + 'a');
 	}
 	if (s.n > 1 && (ret_feat != NULL || m->has_fig)) {
-		float ff[PANELS_FIG_NF];
+		float ff[WN_PANELS_FIG_NF];
 
 		figure_features(pg, &s, wr, ff);
 		if (ret_feat != NULL) {
 			memcpy(ret_feat, ff, sizeof(ff));
 		} else if (pg->ngrids == 0 &&
-			   sigmoid(dot(m->fig_w, ff, PANELS_FIG_NF)) <
+			   sigmoid(dot(m->fig_w, ff, WN_PANELS_FIG_NF)) <
 			   m->fig_threshold) {
 			/* not compound after all: one panel, the content */
 			whole_panel(pg, &s, (float)(1 - sigmoid(dot(m->fig_w,
-						   ff, PANELS_FIG_NF))));
+						   ff, WN_PANELS_FIG_NF))));
 		}
 	} else if (s.n == 1) {
 		/* one panel: the figure is that image, not a part of it */
@@ -2614,18 +2624,19 @@ panels_detect_ex(const struct panel_model *m, const struct wn_image *rgb,
 done:
 	s.compound = s.n > 1;
 	*ret = s;
-	s = (struct panel_set){ 0 };
+	s = (struct wn_panel_set){ 0 };
 	rc = 0;
 out:
 	free(wr);
-	panel_set_release(&s);
-	panels_page_free(pg);
+	wn_panel_set_release(&s);
+	wn_panels_page_free(pg);
 	return rc;
 }
 
 int
-panels_collect_leaves(struct panels_page *pg, const struct panels_box *gt,
-		      size_t ngt, panels_example_fn fn, void *ud)
+wn_panels_collect_leaves(struct wn_panels_page *pg,
+			 const struct wn_panels_box *gt,
+		      size_t ngt, wn_panels_example_fn fn, void *ud)
 {
 	struct rect whole = { 0, 0, pg->W, pg->H };
 	size_t i, k;
@@ -2636,7 +2647,7 @@ panels_collect_leaves(struct panels_page *pg, const struct panels_box *gt,
 		return rc;
 	for (i = 0; i < pg->nleaves; i++) {
 		struct leaf *lf = &pg->leaves[i];
-		float f[PANELS_LEAF_NF];
+		float f[WN_PANELS_LEAF_NF];
 		double a = (double)(lf->r.x1 - lf->r.x0) * (lf->r.y1 - lf->r.y0);
 		double best = 0;
 		int target;
@@ -2667,24 +2678,24 @@ panels_collect_leaves(struct panels_page *pg, const struct panels_box *gt,
 }
 
 int
-panels_detect_file(const struct panel_model *m, const char *path,
-		   struct panel_set *ret)
+wn_panels_detect_file(const struct wn_panel_model *m, const char *path,
+		      struct wn_panel_set *ret)
 {
 	struct wn_img_opts o = { .channels = 3,
-				 .min_side = PANELS_DECODE_MIN_SIDE };
+				 .min_side = WN_PANELS_DECODE_MIN_SIDE };
 	struct wn_image img = { 0 };
 	int rc;
 
 	rc = wn_image_load_file(path, &o, &img);
 	if (rc < 0)
 		return rc;
-	rc = panels_detect(m, &img, ret);
+	rc = wn_panels_detect(m, &img, ret);
 	wn_image_release(&img);
 	return rc;
 }
 
 void
-panel_set_release(struct panel_set *s)
+wn_panel_set_release(struct wn_panel_set *s)
 {
 	if (s == NULL)
 		return;
