@@ -18,17 +18,17 @@ expect 64 winnow-crawl pmc --query x --max 0
 
 # the full crawl
 expect 0 winnow-crawl pmc -q --query "$Q" $B
-[ "$(wc -l <"$T/out")" -eq 10 ] || fail "expected 10 document ids, got $(wc -l <"$T/out")"
+[ "$(wc -l <"$T/out")" -eq 17 ] || fail "expected 17 document ids, got $(wc -l <"$T/out")"
 sort -n "$T/out" >"$T/printed"
 sql "SELECT id FROM documents ORDER BY id" >"$T/indb"
 cmp -s "$T/printed" "$T/indb" || fail "printed ids differ from the documents"
-ok "10 documents, their ids printed"
-[ "$(sql "SELECT count(*) FROM figures WHERE status = 'ok'")" -eq 44 ] || fail "figures not all ok"
+ok "17 documents, their ids printed"
+[ "$(sql "SELECT count(*) FROM figures WHERE status = 'ok'")" -eq 69 ] || fail "figures not all ok"
 [ "$(sql "SELECT count(*) FROM figures WHERE image_id IS NULL")" -eq 0 ] || fail "figure without image"
 [ "$(sql "SELECT count(*) FROM fetches WHERE state <> 'done'")" -eq 0 ] || fail "ledger rows not done"
 [ "$(sql "SELECT count(*) FROM images")" -eq "$(sql "SELECT count(DISTINCT image_id) FROM figures")" ] ||
 	fail "images not shared by content"
-ok "44 figures fetched, ledger complete"
+ok "69 figures fetched, ledger complete"
 [ "$(sql "SELECT license FROM documents WHERE source_id = 'PMC8435807.1'")" = "CC BY-NC" ] || fail "licence"
 [ "$(sql "SELECT license FROM documents WHERE source_id = 'PMC6682400.1'")" = "CC0" ] || fail "licence CC0"
 [ "$(sql "SELECT license FROM documents WHERE source_id = 'PMC2599765.1'")" = "public domain" ] ||
@@ -65,7 +65,7 @@ ok "second run: nothing new"
 # revisiting every article costs one conditional request each
 expect 0 winnow-crawl pmc -q --query "$Q" --since 2000-01-01 $B
 [ -s "$T/out" ] && fail "revisit printed ids"
-[ "$(sql "SELECT count(*) FROM fetches WHERE url LIKE '%/metadata/%' AND http_status = 304")" -eq 10 ] ||
+[ "$(sql "SELECT count(*) FROM fetches WHERE url LIKE '%/metadata/%' AND http_status = 304")" -eq 17 ] ||
 	fail "metadata not asked conditionally"
 ok "unchanged versions answered 304"
 
@@ -83,12 +83,12 @@ ok "--ids and a secret key"
 
 # --no-media, then the images
 expect 0 winnow-crawl pmc -d "$T/nm.db" --no-media --query 'elife[journal]' $B
-[ "$(wc -l <"$T/out")" -eq 4 ] || fail "--no-media: 4 documents expected"
+[ "$(wc -l <"$T/out")" -eq 5 ] || fail "--no-media: 5 documents expected"
 [ "$(sqlite3 "$T/nm.db" "SELECT count(*) FROM images")" -eq 0 ] || fail "--no-media stored images"
 [ "$(sqlite3 "$T/nm.db" "SELECT count(*) FROM figures WHERE status = 'pending'")" -gt 0 ] ||
 	fail "--no-media: no pending figures"
 expect 0 winnow-crawl pmc -d "$T/nm.db" --query 'elife[journal]' --since 2000-01-01 $B
-[ "$(wc -l <"$T/out")" -eq 4 ] || fail "images of --no-media documents: 4 ids expected"
+[ "$(wc -l <"$T/out")" -eq 5 ] || fail "images of --no-media documents: 5 ids expected"
 [ "$(sqlite3 "$T/nm.db" "SELECT count(*) FROM figures WHERE status = 'pending'")" -eq 0 ] ||
 	fail "figures still pending"
 ok "--no-media, then the images"
@@ -99,7 +99,7 @@ for k in 0 1 2; do
 	expect 0 winnow-crawl pmc -q -d "$T/s$k.db" --no-media --shard "$k/3" --query "$Q" $B
 	sqlite3 "$T/s$k.db" "SELECT source_id FROM documents" >>"$T/shards"
 done
-[ "$(sort "$T/shards" | uniq | wc -l)" -eq 10 ] && [ "$(wc -l <"$T/shards")" -eq 10 ] ||
+[ "$(sort "$T/shards" | uniq | wc -l)" -eq 17 ] && [ "$(wc -l <"$T/shards")" -eq 17 ] ||
 	fail "shards do not partition the articles"
 expect 64 winnow-crawl pmc --query "$Q" --shard 3/3
 ok "--shard K/N partitions the articles"
@@ -109,5 +109,5 @@ ok "--shard K/N partitions the articles"
 [ "$(cat "$T/rc")" -eq 0 ] || fail "EPIPE: exit $(cat "$T/rc")"
 # the summary line may come before the reader leaves; nothing else may
 grep -v ': info: done: ' "$T/err" | grep -q . && fail "EPIPE: messages on stderr"
-[ "$(sqlite3 "$T/pipe.db" "SELECT count(*) FROM documents")" -eq 10 ] || fail "EPIPE: crawl incomplete"
+[ "$(sqlite3 "$T/pipe.db" "SELECT count(*) FROM documents")" -eq 17 ] || fail "EPIPE: crawl incomplete"
 ok "EPIPE is quiet"

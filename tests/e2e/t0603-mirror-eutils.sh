@@ -24,7 +24,7 @@ E=$MIRROR/entrez/eutils
 get "$E/esearch.fcgi?db=pmc&term=open_access%5Bfilter%5D&usehistory=y&retmax=4&tool=winnow&email=a%40b.org&api_key=SECRET"
 head -n 2 "$T/body" | grep -q '^<!DOCTYPE eSearchResult PUBLIC "-//NLM//DTD esearch 20060628//EN"' ||
 	fail "no esearch DOCTYPE"
-grep -q '<eSearchResult><Count>10</Count><RetMax>4</RetMax><RetStart>0</RetStart><QueryKey>1</QueryKey><WebEnv>MCID_' "$T/body" ||
+grep -q '<eSearchResult><Count>17</Count><RetMax>4</RetMax><RetStart>0</RetStart><QueryKey>1</QueryKey><WebEnv>MCID_' "$T/body" ||
 	fail "esearch head: $(head -c 300 "$T/body")"
 webenv=$(sed -n 's/.*<WebEnv>\([^<]*\)<.*/\1/p' "$T/body")
 grep -qi '^x-ratelimit-limit: 3' "$T/hdr" || fail "no X-RateLimit-Limit header"
@@ -34,16 +34,16 @@ ok "esearch: Count, RetMax, QueryKey, WebEnv, 4 ids"
 
 # retstart pages through the rest, and the pages add up to all ids
 get "$E/esearch.fcgi?db=pmc&term=open_access%5Bfilter%5D&retstart=4&retmax=4"
-grep -q '<Count>10</Count><RetMax>4</RetMax><RetStart>4</RetStart>' "$T/body" || fail "page 2 head"
+grep -q '<Count>17</Count><RetMax>4</RetMax><RetStart>4</RetStart>' "$T/body" || fail "page 2 head"
 ids >"$T/page2"
-get "$E/esearch.fcgi?db=pmc&term=open_access%5Bfilter%5D&retstart=8&retmax=4"
-grep -q '<RetMax>2</RetMax><RetStart>8</RetStart>' "$T/body" || fail "last page head"
+get "$E/esearch.fcgi?db=pmc&term=open_access%5Bfilter%5D&retstart=8&retmax=10"
+grep -q '<RetMax>9</RetMax><RetStart>8</RetStart>' "$T/body" || fail "last page head"
 ids >"$T/page3"
 get "$E/esearch.fcgi?db=pmc&term=open_access%5Bfilter%5D&retmax=100"
 ids >"$T/all"
 cat "$T/page1" "$T/page2" "$T/page3" | cmp -s - "$T/all" || fail "pages do not add up to the whole"
-[ "$(sort -u "$T/all" | wc -l)" -eq 10 ] || fail "duplicate ids"
-ok "retstart/retmax paging covers the 10 ids once"
+[ "$(sort -u "$T/all" | wc -l)" -eq 17 ] || fail "duplicate ids"
+ok "retstart/retmax paging covers the 17 ids once"
 
 # efetch from the history, paged, returns those articles in that order
 get "$E/efetch.fcgi?db=pmc&query_key=1&WebEnv=$webenv&retstart=2&retmax=2"
@@ -71,9 +71,9 @@ ok "efetch by id; unknown ids get a Reply error"
 
 # JSON esearch, numbers as strings
 get "$E/esearch.fcgi?db=pmc&term=elife%5Bjournal%5D&retmode=json&usehistory=y"
-grep -q '^{"header":{"type":"esearch","version":"0.3"},"esearchresult":{"count":"4","retmax":"4","retstart":"0","querykey":"1","webenv":"MCID_' "$T/body" ||
+grep -q '^{"header":{"type":"esearch","version":"0.3"},"esearchresult":{"count":"5","retmax":"5","retstart":"0","querykey":"1","webenv":"MCID_' "$T/body" ||
 	fail "JSON esearch: $(cat "$T/body")"
-grep -q '"idlist":\["3591006","5760205","6361583","6682400"\]' "$T/body" || fail "JSON idlist"
+grep -q '"idlist":\["3591006","5760205","6361583","6682400","6615864"\]' "$T/body" || fail "JSON idlist"
 ok "esearch retmode=json"
 
 # terms AND together; an unknown term is PhraseNotFound with no items
@@ -89,11 +89,11 @@ ok "ANDed terms; PhraseNotFound for an unknown term"
 
 # mindate/maxdate against the release dates
 get "$E/esearch.fcgi?db=pmc&term=open_access%5Bfilter%5D&datetype=pmcrdat&mindate=2019/01/01&maxdate=2019/12/31"
-[ "$(ids | tr '\n' ' ')" = "6361583 6682400 " ] || fail "2019 releases: $(ids | tr '\n' ' ')"
+[ "$(ids | tr '\n' ' ')" = "6361583 6682400 6374618 6544981 6615864 " ] || fail "2019 releases: $(ids | tr '\n' ' ')"
 get "$E/esearch.fcgi?db=pmc&term=open_access%5Bfilter%5D&mindate=2019"
 grep -q '<ERROR>' "$T/body" || fail "mindate without maxdate accepted"
 get "$E/esearch.fcgi?db=pmc&term=open_access%5Bfilter%5D&datetype=pmcrdat&reldate=36500"
-[ "$(ids | wc -l)" -eq 10 ] || fail "reldate of a century: $(ids | wc -l) ids"
+[ "$(ids | wc -l)" -eq 17 ] || fail "reldate of a century: $(ids | wc -l) ids"
 get "$E/esearch.fcgi?db=pmc&term=open_access%5Bfilter%5D&datetype=pmcrdat&reldate=0"
 grep -q '<Count>0</Count>' "$T/body" || fail "reldate=0 found old articles"
 ok "mindate/maxdate and reldate select by release date"

@@ -25,8 +25,10 @@ if grep -v '^path' "$SAMPLE/ATTRIBUTION.tsv" | cut -f3 | grep -qi 'unknown\|veri
 fi
 ok "every article and figure file is attributed, with a known licence"
 
+# a cap that keeps the repository light: 10 MB, raised from 8 MB when PMC6615864
+# came in with its 18 own figure files (about 2 MB) and its full JATS
 size=$(du -sk "$SAMPLE" | cut -f1)
-[ "$size" -lt 8192 ] || fail "the sample is $size kB"
+[ "$size" -lt 10240 ] || fail "the sample is $size kB"
 ok "the sample is small ($size kB)"
 
 # make-sample rebuilds the committed corpus byte for byte
