@@ -33,8 +33,10 @@
  *    printed at its corner unless they are lettered one by one.
  * 6. A third logistic model looks at the whole result (panel count, coverage,
  *    alignment, straight image edges, letters found, the best top-level
- *    separator) and turns the accidental splits of a single image back into
- *    one panel; a figure where a regular grid was cut is compound.
+ *    separator, a border of middle grey or colour rather than paper) and
+ *    turns the accidental splits of a single image back into one panel; a
+ *    figure where a regular grid was cut is compound.  A figure of one panel
+ *    is the whole image, trimmed to its content only on a light page.
  */
 #include <errno.h>
 #include <math.h>
