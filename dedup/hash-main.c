@@ -91,8 +91,7 @@ struct opts {
 	int busy_ms;
 	int batch_rows;			/* commit every this many rows */
 	int no_panels;			/* --no-panels: no panel detection (--json) */
-	struct wn_panel_model *panels;	/* owned: detector for --json,
-		or NULL */
+	struct wn_panel_model *panels;	/* owned: --json's detector or NULL */
 	int64_t max_errors;		/* -1: no limit */
 	struct hash_opts ho;
 	char **paths;			/* borrowed: argv operands */
@@ -142,7 +141,7 @@ struct pool {
 	size_t tail;			/* next free slot */
 	int quit;
 	const struct hash_opts *ho;	/* borrowed */
-	const struct wn_panel_model *pm;	/* borrowed: panel detector or NULL */
+	const struct wn_panel_model *pm;	/* borrowed: detector or NULL */
 };
 
 /*

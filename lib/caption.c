@@ -973,7 +973,7 @@ fix_roman(struct cands *cs)
 int
 wn_caption_candidates(const uint32_t *cp, size_t ncp,
 		      struct wn_caption_cand **ret_v,
-		size_t *ret_n)
+		      size_t *ret_n)
 {
 	struct cands cs = { 0 };
 	int rc;
@@ -1803,8 +1803,7 @@ lead_in(const uint32_t *cp, int i)
    labels of the group header g? */
 static int
 covered(const struct wn_caption_cand *g, struct wn_caption_cand **m, int i,
-	int k,
-		const struct ctx *x, int s)
+		int k, const struct ctx *x, int s)
 {
 	int j, a, b;
 
@@ -2072,7 +2071,7 @@ ctx_release(struct ctx *x)
 int
 wn_caption_split_cp(const struct wn_caption_model *model, const uint32_t *cp_in,
 		    size_t ncp, caption_oracle_fn oracle, void *octx,
-		struct wn_caption_split *ret)
+		    struct wn_caption_split *ret)
 {
 	struct wn_caption_split out = { 0 };
 	struct spans subs = { 0 }, shared = { 0 };

@@ -103,12 +103,12 @@ int wn_caption_decode(const char *text, size_t len, uint32_t **ret_cp,
 /* Split text (len bytes of UTF-8) with model m (NULL = shipped). */
 int wn_caption_split(const struct wn_caption_model *m, const char *text,
 		     size_t len,
-		struct wn_caption_split *ret)
+		     struct wn_caption_split *ret)
 	__attribute__((warn_unused_result));
 /* The same on decoded code points (copied), with an optional oracle. */
 int wn_caption_split_cp(const struct wn_caption_model *m, const uint32_t *cp,
 			size_t ncp, caption_oracle_fn oracle, void *octx,
-		struct wn_caption_split *ret)
+			struct wn_caption_split *ret)
 	__attribute__((warn_unused_result));
 void wn_caption_split_release(struct wn_caption_split *s);
 

@@ -44,7 +44,7 @@ void wn_labels_glyph_features(const uint8_t *mask, int stride, int x, int y,
    of nhid floats. */
 void wn_labels_forward(const struct wn_labels_model *m, const float *in,
 		       float *hid,
-		    float *ret_prob);
+		       float *ret_prob);
 
 /* Best class; returns its index, *ret_p its probability. */
 int wn_labels_classify(const struct wn_labels_model *m, const float *in,

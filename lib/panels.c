@@ -316,8 +316,7 @@ wn_panel_model_load(const char *path, struct wn_panel_model **ret)
 
 	if (path == NULL)
 		return wn_panel_model_parse(wn_panels_model_text,
-					    wn_panels_model_len,
-					 ret);
+					    wn_panels_model_len, ret);
 	f = fopen(path, "rb");
 	if (f == NULL)
 		return -errno;
@@ -1546,7 +1545,7 @@ out:
 int
 wn_panels_collect_cuts(struct wn_panels_page *pg,
 		       const struct wn_panels_box *gt,
-		    size_t ngt, wn_panels_example_fn fn, void *ud)
+		       size_t ngt, wn_panels_example_fn fn, void *ud)
 {
 	struct rect r = { 0, 0, pg->W, pg->H };
 	int rc;
@@ -2638,7 +2637,7 @@ out:
 int
 wn_panels_collect_leaves(struct wn_panels_page *pg,
 			 const struct wn_panels_box *gt,
-		      size_t ngt, wn_panels_example_fn fn, void *ud)
+			 size_t ngt, wn_panels_example_fn fn, void *ud)
 {
 	struct rect whole = { 0, 0, pg->W, pg->H };
 	size_t i, k;

@@ -87,7 +87,7 @@ struct wn_panels_page;
 
 int wn_panels_page_new(const struct wn_panel_model *m,
 		       const struct wn_image *rgb,
-		    struct wn_panels_page **ret)
+		       struct wn_panels_page **ret)
 	__attribute__((warn_unused_result));
 void wn_panels_page_free(struct wn_panels_page *pg);
 
@@ -101,14 +101,14 @@ typedef int (*wn_panels_example_fn)(void *ud, const float *feat, int target);
  */
 int wn_panels_collect_cuts(struct wn_panels_page *pg,
 			   const struct wn_panels_box *gt,
-			size_t ngt, wn_panels_example_fn fn, void *ud);
+			   size_t ngt, wn_panels_example_fn fn, void *ud);
 /*
  * Run the model's cuts and report every final region with target 1 if most of
  * it lies in a ground-truth unit.
  */
 int wn_panels_collect_leaves(struct wn_panels_page *pg,
 			     const struct wn_panels_box *gt,
-			  size_t ngt, wn_panels_example_fn fn, void *ud);
+			     size_t ngt, wn_panels_example_fn fn, void *ud);
 
 /* Model text (see split/models/panels.model) and its embedded copy. */
 int wn_panel_model_parse(const char *text, size_t len,
@@ -136,7 +136,7 @@ void wn_panel_model_set_figure(struct wn_panel_model *m, const float *w,
  */
 int wn_panels_detect_ex(const struct wn_panel_model *m,
 			const struct wn_image *rgb,
-		     struct wn_panel_set *ret, float *ret_feat)
+			struct wn_panel_set *ret, float *ret_feat)
 	__attribute__((warn_unused_result));
 struct wn_labels_model *wn_panel_model_glyphs(struct wn_panel_model *m);
 /* Replace the glyph classifier; takes the weights over and clears *g. */

@@ -420,8 +420,7 @@ collect(const struct dataset *d, int want_heldout, struct examples *ex0,
 			if (gold_prefix(o.g, &o.cands[j]))
 				o.has_prefix = 1;
 		rc = wn_caption_split_cp(&zero, d->v[i].cp, d->v[i].ncp, oracle,
-					 &o,
-				&s);
+					 &o, &s);
 		wn_caption_split_release(&s);
 		free(o.cands);
 	}
@@ -828,8 +827,7 @@ caption_eval_main(int argc, char **argv)
 					continue;
 				rc = meth == 0 ?
 					wn_caption_split_cp(m, g->cp, g->ncp,
-							    NULL,
-							NULL, &s) :
+							    NULL, NULL, &s) :
 					wn_caption_split_baseline(g->cp, g->ncp,
 								  &s);
 				if (rc < 0) {
@@ -865,7 +863,7 @@ caption_eval_main(int argc, char **argv)
 
 				if (wn_caption_split_cp(m, d.v[i].cp,
 							d.v[i].ncp, NULL,
-						NULL, &s) == 0) {
+							NULL, &s) == 0) {
 					ncap++;
 					nchar += (long)d.v[i].ncp;
 				}

@@ -330,8 +330,7 @@ test_model_file(void)
 	free(text);
 	CU_ASSERT_EQUAL(wn_caption_model_parse("junk\n", 5, &m2), -WN_EFORMAT);
 	CU_ASSERT_EQUAL(wn_caption_model_parse("version x\nprefix 999 1\n", 23,
-					       &m2),
-			-WN_EFORMAT);
+					       &m2), -WN_EFORMAT);
 	CU_ASSERT_EQUAL(wn_caption_model_parse("prefix 1 1\n", 11, &m2),
 			-WN_EFORMAT);
 	/* plain text (not quoted) is accepted too */
