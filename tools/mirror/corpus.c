@@ -283,258 +283,222 @@ lower_collapse(char *s)
 	*w = '\0';
 }
 
+/*
+ * Call fn for every line of the text file path that is neither empty nor a
+ * comment ('#'), split in place at TABs into at most maxf fields.  A missing
+ * file is no error.  fn returns < 0 to stop with that error.
+ */
+typedef int (*line_fn)(void *ud, const char *path, char **f, size_t nf);
+
 static int
-load_searches(struct mirror_corpus *c, const char *dir)
+for_each_line(const char *path, size_t maxf, line_fn fn, void *ud)
 {
-	char *path = path_join(dir, "eutils/esearch.tsv"), *data = NULL, *line, *next;
+	char *data = NULL, *line, *next, *f[8];
 	int rc;
 
 	if (path == NULL)
 		return -ENOMEM;
+	if (maxf > sizeof(f) / sizeof(f[0]))
+		return -EINVAL;
 	rc = read_opt(path, &data);
-	free(path);
 	if (rc <= 0)
 		return rc;
-	for (line = data; line && *line; line = next) {
-		char *f[2];
-		struct mirror_search *s, *v;
-		char *id, *save = NULL;
-
+	rc = 0;
+	for (line = data; line && *line && rc >= 0; line = next) {
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
 		if (*line == '#' || *line == '\0')
 			continue;
-		if (split_tabs(line, f, 2) != 2)
-			continue;
-		v = realloc(c->searches, (c->nsearches + 1) * sizeof(*v));
-		if (v == NULL) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		c->searches = v;
-		s = &v[c->nsearches++];
-		memset(s, 0, sizeof(*s));
-		s->term = strdup(f[0]);
-		if (s->term == NULL) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		lower_collapse(s->term);
-		for (id = strtok_r(f[1], ", ", &save); id; id = strtok_r(NULL, ", ", &save)) {
-			char **ids = realloc(s->ids, (s->nids + 1) * sizeof(*ids));
-
-			if (ids == NULL) {
-				rc = -ENOMEM;
-				goto out;
-			}
-			s->ids = ids;
-			s->ids[s->nids] = strdup(id);
-			if (s->ids[s->nids] == NULL) {
-				rc = -ENOMEM;
-				goto out;
-			}
-			s->nids++;
-		}
+		rc = fn(ud, path, f, split_tabs(line, f, maxf));
 	}
-	rc = 0;
-out:
 	free(data);
+	return rc < 0 ? rc : 0;
+}
+
+/* Append a copy of s to the string array *v of *n entries. */
+static int
+push_str(char ***v, size_t *n, const char *s)
+{
+	char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+
+	if (nv == NULL)
+		return -ENOMEM;
+	*v = nv;
+	if ((nv[*n] = strdup(s)) == NULL)
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+/* eutils/esearch.tsv: TERM, then the PMC ids it finds, comma-separated. */
+static int
+search_line(void *ud, const char *path, char **f, size_t nf)
+{
+	struct mirror_corpus *c = ud;
+	struct mirror_search *s, *v;
+	char *id, *save = NULL;
+
+	(void)path;
+	if (nf != 2)
+		return 0;
+	v = realloc(c->searches, (c->nsearches + 1) * sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	c->searches = v;
+	s = &v[c->nsearches++];
+	memset(s, 0, sizeof(*s));
+	s->term = strdup(f[0]);
+	if (s->term == NULL)
+		return -ENOMEM;
+	lower_collapse(s->term);
+	for (id = strtok_r(f[1], ", ", &save); id;
+	     id = strtok_r(NULL, ", ", &save))
+		if (push_str(&s->ids, &s->nids, id) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+/* eutils/pmcrdat.tsv: PMC id, release date. */
+static int
+rdat_line(void *ud, const char *path, char **f, size_t nf)
+{
+	struct mirror_corpus *c = ud;
+	size_t n = c->nrdat;
+
+	(void)path;
+	if (nf != 2)
+		return 0;
+	if (push_str(&c->rdat_ids, &n, f[0]) < 0 ||
+	    push_str(&c->rdat_dates, &c->nrdat, f[1]) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+struct recorded_ctx {
+	struct mirror_corpus *c;
+	const char *rdir;
+};
+
+/* recorded/index.tsv: METHOD PATH QUERY STATUS TYPE BODY [HEADERS]. */
+static int
+recorded_line(void *ud, const char *path, char **f, size_t nf)
+{
+	struct recorded_ctx *x = ud;
+	struct mirror_corpus *c = x->c;
+	struct mirror_rec *r, *v;
+	int status;
+
+	if (nf < 6 || wn_parse_int(f[3], 100, 599, &status) < 0) {
+		wn_warn("%s: bad line '%.40s', skipping", path, f[0]);
+		return 0;
+	}
+	v = realloc(c->recs, (c->nrecs + 1) * sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	c->recs = v;
+	r = &v[c->nrecs++];
+	memset(r, 0, sizeof(*r));
+	r->status = status;
+	r->method = strdup(f[0]);
+	r->path = strdup(f[1]);
+	r->query = strdup(strcmp(f[2], "-") == 0 ? "" : f[2]);
+	r->ctype = strdup(f[4]);
+	if (strcmp(f[5], "-") != 0)
+		r->body = path_join(x->rdir, f[5]);
+	if (nf > 6 && strcmp(f[6], "-") != 0 && f[6][0] != '\0')
+		r->headers = path_join(x->rdir, f[6]);
+	if (!r->method || !r->path || !r->query || !r->ctype ||
+	    (strcmp(f[5], "-") != 0 && !r->body))
+		return -ENOMEM;
+	return 0;
+}
+
+/* faults.tsv: PATH, fault name. */
+static int
+pfault_line(void *ud, const char *path, char **f, size_t nf)
+{
+	struct mirror_corpus *c = ud;
+	struct mirror_pfault *v;
+	enum mirror_fault_kind k;
+
+	if (nf != 2 || (k = mirror_fault_from_name(f[1])) == MIRROR_F_NONE) {
+		wn_warn("%s: bad line '%.40s', skipping", path, f[0]);
+		return 0;
+	}
+	v = realloc(c->pfaults, (c->npfaults + 1) * sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	c->pfaults = v;
+	v[c->npfaults].kind = k;
+	v[c->npfaults].path = strdup(f[0]);
+	if (v[c->npfaults++].path == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
+struct hidden_ctx {
+	char ***v;
+	size_t *n;
+};
+
+/* hide.txt: one path per line. */
+static int
+hidden_line(void *ud, const char *path, char **f, size_t nf)
+{
+	struct hidden_ctx *x = ud;
+
+	(void)path;
+	(void)nf;
+	return push_str(x->v, x->n, f[0]);
+}
+
+static int
+load_lines(const char *dir, const char *name, size_t maxf, line_fn fn,
+	   void *ud)
+{
+	char *path = path_join(dir, name);
+	int rc = for_each_line(path, maxf, fn, ud);
+
+	free(path);
 	return rc;
+}
+
+static int
+load_searches(struct mirror_corpus *c, const char *dir)
+{
+	return load_lines(dir, "eutils/esearch.tsv", 2, search_line, c);
 }
 
 static int
 load_rdat(struct mirror_corpus *c, const char *dir)
 {
-	char *path = path_join(dir, "eutils/pmcrdat.tsv"), *data = NULL, *line, *next;
-	int rc;
-
-	if (path == NULL)
-		return -ENOMEM;
-	rc = read_opt(path, &data);
-	free(path);
-	if (rc <= 0)
-		return rc;
-	for (line = data; line && *line; line = next) {
-		char *f[2], **ids, **dates;
-
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		if (*line == '#' || split_tabs(line, f, 2) != 2)
-			continue;
-		ids = realloc(c->rdat_ids, (c->nrdat + 1) * sizeof(*ids));
-		if (ids == NULL) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		c->rdat_ids = ids;
-		dates = realloc(c->rdat_dates, (c->nrdat + 1) * sizeof(*dates));
-		if (dates == NULL) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		c->rdat_dates = dates;
-		ids[c->nrdat] = strdup(f[0]);
-		dates[c->nrdat] = strdup(f[1]);
-		c->nrdat++;
-		if (ids[c->nrdat - 1] == NULL || dates[c->nrdat - 1] == NULL) {
-			rc = -ENOMEM;
-			goto out;
-		}
-	}
-	rc = 0;
-out:
-	free(data);
-	return rc;
+	return load_lines(dir, "eutils/pmcrdat.tsv", 2, rdat_line, c);
 }
 
 static int
 load_recorded(struct mirror_corpus *c, const char *dir)
 {
-	char *rdir = path_join(dir, "recorded"), *path = NULL, *data = NULL, *line, *next;
-	int rc;
+	struct recorded_ctx x = { c, path_join(dir, "recorded") };
+	int rc = x.rdir == NULL ? -ENOMEM
+		 : load_lines(x.rdir, "index.tsv", 7, recorded_line, &x);
 
-	if (rdir == NULL)
-		return -ENOMEM;
-	path = path_join(rdir, "index.tsv");
-	if (path == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	rc = read_opt(path, &data);
-	if (rc <= 0)
-		goto out;
-	for (line = data; line && *line; line = next) {
-		char *f[7];
-		size_t nf;
-		struct mirror_rec *r, *v;
-		int status;
-
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		if (*line == '#' || *line == '\0')
-			continue;
-		nf = split_tabs(line, f, 7);
-		if (nf < 6 || wn_parse_int(f[3], 100, 599, &status) < 0) {
-			wn_warn("%s: bad line '%.40s', skipping", path, line);
-			continue;
-		}
-		v = realloc(c->recs, (c->nrecs + 1) * sizeof(*v));
-		if (v == NULL) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		c->recs = v;
-		r = &v[c->nrecs++];
-		memset(r, 0, sizeof(*r));
-		r->status = status;
-		r->method = strdup(f[0]);
-		r->path = strdup(f[1]);
-		r->query = strdup(strcmp(f[2], "-") == 0 ? "" : f[2]);
-		r->ctype = strdup(f[4]);
-		if (strcmp(f[5], "-") != 0)
-			r->body = path_join(rdir, f[5]);
-		if (nf > 6 && strcmp(f[6], "-") != 0 && f[6][0] != '\0')
-			r->headers = path_join(rdir, f[6]);
-		if (!r->method || !r->path || !r->query || !r->ctype ||
-		    (strcmp(f[5], "-") != 0 && !r->body)) {
-			rc = -ENOMEM;
-			goto out;
-		}
-	}
-	rc = 0;
-out:
-	free(data);
-	free(path);
-	free(rdir);
+	free((char *)x.rdir);
 	return rc;
 }
 
 static int
 load_pfaults(struct mirror_corpus *c, const char *dir)
 {
-	char *path = path_join(dir, "faults.tsv"), *data = NULL, *line, *next;
-	int rc;
-
-	if (path == NULL)
-		return -ENOMEM;
-	rc = read_opt(path, &data);
-	if (rc <= 0)
-		goto out;
-	for (line = data; line && *line; line = next) {
-		char *f[2];
-		struct mirror_pfault *v;
-		enum mirror_fault_kind k;
-
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		if (*line == '#' || *line == '\0')
-			continue;
-		if (split_tabs(line, f, 2) != 2 ||
-		    (k = mirror_fault_from_name(f[1])) == MIRROR_F_NONE) {
-			wn_warn("%s: bad line '%.40s', skipping", path, line);
-			continue;
-		}
-		v = realloc(c->pfaults, (c->npfaults + 1) * sizeof(*v));
-		if (v == NULL) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		c->pfaults = v;
-		v[c->npfaults].kind = k;
-		v[c->npfaults].path = strdup(f[0]);
-		if (v[c->npfaults++].path == NULL) {
-			rc = -ENOMEM;
-			goto out;
-		}
-	}
-	rc = 0;
-out:
-	free(path);
-	free(data);
-	return rc;
+	return load_lines(dir, "faults.tsv", 2, pfault_line, c);
 }
 
 static int
 load_hidden(const char *dir, char ***hidden, size_t *nhidden)
 {
-	char *path = path_join(dir, "hide.txt"), *data = NULL, *line, *next;
-	int rc;
+	struct hidden_ctx x = { hidden, nhidden };
 
-	if (path == NULL)
-		return -ENOMEM;
-	rc = read_opt(path, &data);
-	free(path);
-	if (rc <= 0)
-		return rc;
-	for (line = data; line && *line; line = next) {
-		char **v;
-
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		if (*line == '#' || *line == '\0')
-			continue;
-		v = realloc(*hidden, (*nhidden + 1) * sizeof(*v));
-		if (v == NULL) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		*hidden = v;
-		v[*nhidden] = strdup(line);
-		if (v[*nhidden] == NULL) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		(*nhidden)++;
-	}
-	rc = 0;
-out:
-	free(data);
-	return rc;
+	return load_lines(dir, "hide.txt", 1, hidden_line, &x);
 }
 
 static int
