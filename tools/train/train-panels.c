@@ -984,6 +984,7 @@ train_eval_main(const struct train_opts *o)
 			names[nsrc++] = f->source;
 		for (k = 0; k < 2; k++) {
 			struct wn_panel_set ps = { 0 };
+			int tp = all[k].tp5;
 
 			rc = wn_panels_detect(k == 0 ? m : base, &img, &ps);
 			if (rc < 0) {
@@ -997,6 +998,12 @@ train_eval_main(const struct train_opts *o)
 				wn_image_release(&img);
 				goto fail;
 			}
+			/* -v: the model's misses, figure by figure */
+			tp = all[k].tp5 - tp;
+			if (k == 0 && ((size_t)tp != f->nunits ||
+				       ps.n != f->nunits))
+				wn_info("%s: %zu units, %zu panels, %d matched",
+					f->file, f->nunits, ps.n, tp);
 			wn_panel_set_release(&ps);
 		}
 		wn_image_release(&img);
