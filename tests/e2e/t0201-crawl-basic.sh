@@ -18,17 +18,17 @@ expect 64 winnow-crawl pmc --query x --max 0
 
 # the full crawl
 expect 0 winnow-crawl pmc -q --query "$Q" $B
-[ "$(wc -l <"$T/out")" -eq 17 ] || fail "expected 17 document ids, got $(wc -l <"$T/out")"
+[ "$(wc -l <"$T/out")" -eq 20 ] || fail "expected 20 document ids, got $(wc -l <"$T/out")"
 sort -n "$T/out" >"$T/printed"
 sql "SELECT id FROM documents ORDER BY id" >"$T/indb"
 cmp -s "$T/printed" "$T/indb" || fail "printed ids differ from the documents"
-ok "17 documents, their ids printed"
-[ "$(sql "SELECT count(*) FROM figures WHERE status = 'ok'")" -eq 69 ] || fail "figures not all ok"
+ok "20 documents, their ids printed"
+[ "$(sql "SELECT count(*) FROM figures WHERE status = 'ok'")" -eq 72 ] || fail "figures not all ok"
 [ "$(sql "SELECT count(*) FROM figures WHERE image_id IS NULL")" -eq 0 ] || fail "figure without image"
 [ "$(sql "SELECT count(*) FROM fetches WHERE state <> 'done'")" -eq 0 ] || fail "ledger rows not done"
 [ "$(sql "SELECT count(*) FROM images")" -eq "$(sql "SELECT count(DISTINCT image_id) FROM figures")" ] ||
 	fail "images not shared by content"
-ok "69 figures fetched, ledger complete"
+ok "72 figures fetched, ledger complete"
 [ "$(sql "SELECT license FROM documents WHERE source_id = 'PMC8435807.1'")" = "CC BY-NC" ] || fail "licence"
 [ "$(sql "SELECT license FROM documents WHERE source_id = 'PMC6682400.1'")" = "CC0" ] || fail "licence CC0"
 [ "$(sql "SELECT license FROM documents WHERE source_id = 'PMC2599765.1'")" = "public domain" ] ||
@@ -65,7 +65,7 @@ ok "second run: nothing new"
 # revisiting every article costs one conditional request each
 expect 0 winnow-crawl pmc -q --query "$Q" --since 2000-01-01 $B
 [ -s "$T/out" ] && fail "revisit printed ids"
-[ "$(sql "SELECT count(*) FROM fetches WHERE url LIKE '%/metadata/%' AND http_status = 304")" -eq 17 ] ||
+[ "$(sql "SELECT count(*) FROM fetches WHERE url LIKE '%/metadata/%' AND http_status = 304")" -eq 20 ] ||
 	fail "metadata not asked conditionally"
 ok "unchanged versions answered 304"
 
@@ -99,7 +99,7 @@ for k in 0 1 2; do
 	expect 0 winnow-crawl pmc -q -d "$T/s$k.db" --no-media --shard "$k/3" --query "$Q" $B
 	sqlite3 "$T/s$k.db" "SELECT source_id FROM documents" >>"$T/shards"
 done
-[ "$(sort "$T/shards" | uniq | wc -l)" -eq 17 ] && [ "$(wc -l <"$T/shards")" -eq 17 ] ||
+[ "$(sort "$T/shards" | uniq | wc -l)" -eq 20 ] && [ "$(wc -l <"$T/shards")" -eq 20 ] ||
 	fail "shards do not partition the articles"
 expect 64 winnow-crawl pmc --query "$Q" --shard 3/3
 ok "--shard K/N partitions the articles"
@@ -109,5 +109,5 @@ ok "--shard K/N partitions the articles"
 [ "$(cat "$T/rc")" -eq 0 ] || fail "EPIPE: exit $(cat "$T/rc")"
 # the summary line may come before the reader leaves; nothing else may
 grep -v ': info: done: ' "$T/err" | grep -q . && fail "EPIPE: messages on stderr"
-[ "$(sqlite3 "$T/pipe.db" "SELECT count(*) FROM documents")" -eq 17 ] || fail "EPIPE: crawl incomplete"
+[ "$(sqlite3 "$T/pipe.db" "SELECT count(*) FROM documents")" -eq 20 ] || fail "EPIPE: crawl incomplete"
 ok "EPIPE is quiet"

@@ -11,7 +11,7 @@ start_mirror --data "$TESTDATA/sample"
 expect 0 winnow-crawl pmc -q -d "$T/clean.db" --query "$Q" \
 	--eutils-base "$MIRROR/entrez/eutils/" --s3-base "$MIRROR/"
 "$DUMP" "$T/clean.db" >"$T/clean.dump"
-[ "$(grep -c '^fig' "$T/clean.dump")" -eq 69 ] || fail "clean crawl incomplete"
+[ "$(grep -c '^fig' "$T/clean.dump")" -eq 72 ] || fail "clean crawl incomplete"
 
 for seed in 1 2 3; do
 	start_mirror --data "$TESTDATA/sample" --fault-rate 0.1 --fault-kinds all \

@@ -35,6 +35,6 @@ expect 75 winnow-crawl pmc -q --busy-timeout 200 --query 'open_access[filter]' $
 ok "locked database: 75"
 wait "$writer"
 expect 0 winnow-crawl pmc -q --query 'open_access[filter]' $B
-[ "$(sql "SELECT count(*) FROM documents")" -eq 17 ] || fail "crawl after the lock"
+[ "$(sql "SELECT count(*) FROM documents")" -eq 20 ] || fail "crawl after the lock"
 [ "$(sql "PRAGMA quick_check")" = ok ] || fail "database damaged"
 ok "after the lock: complete"

@@ -18,8 +18,8 @@ legacy() {	# legacy EXPECTED-STATUS DB [ARGS...]
 }
 
 legacy 0 "$T/l.db" --query "$Q"
-[ "$(wc -l <"$T/out")" -eq 17 ] || fail "legacy: 17 documents expected"
-[ "$(sqlite3 "$T/l.db" "SELECT count(*) FROM figures WHERE status = 'ok'")" -eq 69 ] ||
+[ "$(wc -l <"$T/out")" -eq 20 ] || fail "legacy: 20 documents expected"
+[ "$(sqlite3 "$T/l.db" "SELECT count(*) FROM figures WHERE status = 'ok'")" -eq 72 ] ||
 	fail "legacy: figures not all stored"
 expect 0 winnow-crawl pmc -q -d "$T/b.db" --query "$Q" \
 	--eutils-base "$MIRROR/entrez/eutils/" --s3-base "$MIRROR/"
@@ -36,13 +36,13 @@ mkdir "$T/evil"
 ( cd "$T/evil" && legacy 0 "$T/evil/e.db" --query "$Q" )
 sqlite3 "$T/evil/e.db" "SELECT state || '|' || last_error FROM fetches WHERE url LIKE '%PMC3166277.tar.gz'" |
 	grep -q '^failed|refused package: ' || fail "hostile package not refused with a clear row"
-[ "$(sqlite3 "$T/evil/e.db" "SELECT count(*) FROM documents")" -eq 16 ] || fail "hostile package: others lost"
+[ "$(sqlite3 "$T/evil/e.db" "SELECT count(*) FROM documents")" -eq 19 ] || fail "hostile package: others lost"
 [ -z "$(find "$T" -name 'escaped*')" ] || fail "a file escaped the package"
 ok "hostile package refused"
 
 start_mirror --data "$TESTDATA/sample" --scenario oa-retired
 legacy 0 "$T/r.db" --query "$Q"
 grep -q "OA Web Service is retired" "$T/err" || fail "retired service: no clear message"
-[ "$(sqlite3 "$T/r.db" "SELECT count(*) FROM fetches WHERE state = 'gone' AND http_status = 404")" -eq 17 ] ||
+[ "$(sqlite3 "$T/r.db" "SELECT count(*) FROM fetches WHERE state = 'gone' AND http_status = 404")" -eq 20 ] ||
 	fail "retired service: ledger rows"
 ok "retired OA Web Service"

@@ -24,7 +24,7 @@ E=$MIRROR/entrez/eutils
 get "$E/esearch.fcgi?db=pmc&term=open_access%5Bfilter%5D&usehistory=y&retmax=4&tool=winnow&email=a%40b.org&api_key=SECRET"
 head -n 2 "$T/body" | grep -q '^<!DOCTYPE eSearchResult PUBLIC "-//NLM//DTD esearch 20060628//EN"' ||
 	fail "no esearch DOCTYPE"
-grep -q '<eSearchResult><Count>17</Count><RetMax>4</RetMax><RetStart>0</RetStart><QueryKey>1</QueryKey><WebEnv>MCID_' "$T/body" ||
+grep -q '<eSearchResult><Count>20</Count><RetMax>4</RetMax><RetStart>0</RetStart><QueryKey>1</QueryKey><WebEnv>MCID_' "$T/body" ||
 	fail "esearch head: $(head -c 300 "$T/body")"
 webenv=$(sed -n 's/.*<WebEnv>\([^<]*\)<.*/\1/p' "$T/body")
 grep -qi '^x-ratelimit-limit: 3' "$T/hdr" || fail "no X-RateLimit-Limit header"
@@ -34,16 +34,16 @@ ok "esearch: Count, RetMax, QueryKey, WebEnv, 4 ids"
 
 # retstart pages through the rest, and the pages add up to all ids
 get "$E/esearch.fcgi?db=pmc&term=open_access%5Bfilter%5D&retstart=4&retmax=4"
-grep -q '<Count>17</Count><RetMax>4</RetMax><RetStart>4</RetStart>' "$T/body" || fail "page 2 head"
+grep -q '<Count>20</Count><RetMax>4</RetMax><RetStart>4</RetStart>' "$T/body" || fail "page 2 head"
 ids >"$T/page2"
-get "$E/esearch.fcgi?db=pmc&term=open_access%5Bfilter%5D&retstart=8&retmax=10"
-grep -q '<RetMax>9</RetMax><RetStart>8</RetStart>' "$T/body" || fail "last page head"
+get "$E/esearch.fcgi?db=pmc&term=open_access%5Bfilter%5D&retstart=8&retmax=20"
+grep -q '<RetMax>12</RetMax><RetStart>8</RetStart>' "$T/body" || fail "last page head"
 ids >"$T/page3"
 get "$E/esearch.fcgi?db=pmc&term=open_access%5Bfilter%5D&retmax=100"
 ids >"$T/all"
 cat "$T/page1" "$T/page2" "$T/page3" | cmp -s - "$T/all" || fail "pages do not add up to the whole"
-[ "$(sort -u "$T/all" | wc -l)" -eq 17 ] || fail "duplicate ids"
-ok "retstart/retmax paging covers the 17 ids once"
+[ "$(sort -u "$T/all" | wc -l)" -eq 20 ] || fail "duplicate ids"
+ok "retstart/retmax paging covers the 20 ids once"
 
 # efetch from the history, paged, returns those articles in that order
 get "$E/efetch.fcgi?db=pmc&query_key=1&WebEnv=$webenv&retstart=2&retmax=2"
@@ -93,7 +93,7 @@ get "$E/esearch.fcgi?db=pmc&term=open_access%5Bfilter%5D&datetype=pmcrdat&mindat
 get "$E/esearch.fcgi?db=pmc&term=open_access%5Bfilter%5D&mindate=2019"
 grep -q '<ERROR>' "$T/body" || fail "mindate without maxdate accepted"
 get "$E/esearch.fcgi?db=pmc&term=open_access%5Bfilter%5D&datetype=pmcrdat&reldate=36500"
-[ "$(ids | wc -l)" -eq 17 ] || fail "reldate of a century: $(ids | wc -l) ids"
+[ "$(ids | wc -l)" -eq 20 ] || fail "reldate of a century: $(ids | wc -l) ids"
 get "$E/esearch.fcgi?db=pmc&term=open_access%5Bfilter%5D&datetype=pmcrdat&reldate=0"
 grep -q '<Count>0</Count>' "$T/body" || fail "reldate=0 found old articles"
 ok "mindate/maxdate and reldate select by release date"

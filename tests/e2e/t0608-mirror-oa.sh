@@ -17,7 +17,7 @@ get "$OA"
 [ "$code" = 200 ] || fail "identify: $code"
 grep -q '<repositoryName>PubMed Central Open Access FTP Repository</repositoryName>' "$T/body" ||
 	fail "identify body"
-grep -q '<count format="tgz">17</count>' "$T/body" || fail "identify counts"
+grep -q '<count format="tgz">20</count>' "$T/body" || fail "identify counts"
 ok "oa.fcgi without parameters identifies the repository"
 
 get "$OA?id=PMC6682400"
