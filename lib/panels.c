@@ -2051,6 +2051,31 @@ rects_overlap(const struct rect *a, const struct rect *b)
 }
 
 /*
+ * Grow panel leaves[p] over leaves[q] unless the union would overlap another
+ * panel; 1 if it grew.
+ */
+static int
+join_panel(struct wn_panels_page *pg, size_t p, size_t q)
+{
+	const struct rect *a = &pg->leaves[p].r, *b = &pg->leaves[q].r;
+	struct rect u = {
+		a->x0 < b->x0 ? a->x0 : b->x0, a->y0 < b->y0 ? a->y0 : b->y0,
+		a->x1 > b->x1 ? a->x1 : b->x1, a->y1 > b->y1 ? a->y1 : b->y1,
+	};
+	size_t k;
+
+	for (k = 0; k < pg->nleaves; k++) {
+		const struct leaf *o = &pg->leaves[k];
+
+		if (k != p && k != q && !o->is_label &&
+		    o->score >= pg->m->leaf_threshold && rects_overlap(&u, &o->r))
+			return 0;
+	}
+	pg->leaves[p].r = u;
+	return 1;
+}
+
+/*
  * Regions that are not panels on their own (axis titles, tick labels, legends
  * cut off by a gutter) join the nearest panel when it is close and the union
  * overlaps no other panel; the rest (figure titles far away, specks) go.
@@ -2059,7 +2084,7 @@ static void
 merge_fragments(struct wn_panels_page *pg)
 {
 	const struct wn_panel_model *m = pg->m;
-	size_t i, j, k;
+	size_t i, j;
 	int pass;
 
 	for (pass = 0; pass < 2; pass++) {
@@ -2086,28 +2111,8 @@ merge_fragments(struct wn_panels_page *pg)
 			}
 			if (best == SIZE_MAX || bestd * pg->norm > 30)
 				continue;
-			{
-				struct leaf *p = &pg->leaves[best];
-				struct rect u = p->r;
-				int clash = 0;
-
-				u.x0 = u.x0 < lf->r.x0 ? u.x0 : lf->r.x0;
-				u.y0 = u.y0 < lf->r.y0 ? u.y0 : lf->r.y0;
-				u.x1 = u.x1 > lf->r.x1 ? u.x1 : lf->r.x1;
-				u.y1 = u.y1 > lf->r.y1 ? u.y1 : lf->r.y1;
-				for (k = 0; k < pg->nleaves && !clash; k++) {
-					const struct leaf *o = &pg->leaves[k];
-
-					if (k == best || k == i || o->is_label ||
-					    o->score < m->leaf_threshold)
-						continue;
-					clash = rects_overlap(&u, &o->r);
-				}
-				if (clash)
-					continue;
-				p->r = u;
+			if (join_panel(pg, best, i))
 				lf->is_label = 2;	/* absorbed */
-			}
 		}
 	}
 	for (i = 0; i < pg->nleaves; i++)
@@ -2128,7 +2133,7 @@ static void
 absorb_appendages(struct wn_panels_page *pg)
 {
 	const struct wn_panel_model *m = pg->m;
-	size_t i, j, k;
+	size_t i, j;
 
 	for (i = 0; i < pg->nleaves; i++) {
 		struct leaf *q = &pg->leaves[i];
@@ -2155,30 +2160,8 @@ absorb_appendages(struct wn_panels_page *pg)
 				best = j;
 			}
 		}
-		if (best == SIZE_MAX)
-			continue;
-		{
-			struct leaf *p = &pg->leaves[best];
-			struct rect u = p->r;
-			int clash = 0;
-
-			u.x0 = u.x0 < q->r.x0 ? u.x0 : q->r.x0;
-			u.y0 = u.y0 < q->r.y0 ? u.y0 : q->r.y0;
-			u.x1 = u.x1 > q->r.x1 ? u.x1 : q->r.x1;
-			u.y1 = u.y1 > q->r.y1 ? u.y1 : q->r.y1;
-			for (k = 0; k < pg->nleaves && !clash; k++) {
-				const struct leaf *o = &pg->leaves[k];
-
-				if (k == best || k == i || o->is_label ||
-				    o->score < m->leaf_threshold)
-					continue;
-				clash = rects_overlap(&u, &o->r);
-			}
-			if (clash)
-				continue;
-			p->r = u;
+		if (best != SIZE_MAX && join_panel(pg, best, i))
 			q->score = 0;
-		}
 	}
 }
 
