@@ -197,7 +197,7 @@ load_items(struct run *r)
 			it->flags |= DEDUP_HAS_DHASH;
 		}
 		sha = (const char *)sqlite3_column_text(st, 8);
-		if (it->panel_id == 0 && sha && dedup_parse_hex(sha, it->sha, 32) == 0)
+		if (it->panel_id == 0 && sha && wn_unhex(sha, it->sha, 32) == 0)
 			it->flags |= DEDUP_HAS_SHA;
 		path = (const char *)sqlite3_column_text(st, 9);
 		if (path) {

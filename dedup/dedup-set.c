@@ -11,7 +11,9 @@
 #include "dedup/dedup-region.h"
 #include "dedup/dedup-set.h"
 #include "dedup/embed.h"
+#include "dedup/imghash.h"
 #include "lib/log.h"
+#include "lib/util.h"
 #include "lib/banned.h"
 
 #define REGION_FLOATS	DEDUP_REGION_FLOATS
@@ -118,46 +120,6 @@ dedup_set_add(struct dedup_set *s)
 	return (int64_t)s->n++;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int
-dedup_parse_hex(const char *hex, uint8_t *out, size_t n)
-{
-	if (hex == NULL || strlen(hex) != 2 * n)
-		return -WN_EFORMAT;
-	for (size_t i = 0; i < n; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -WN_EFORMAT;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
-static int
-parse_hex64(const char *hex, uint64_t *ret)
-{
-	uint8_t b[8];
-	uint64_t v = 0;
-
-	if (dedup_parse_hex(hex, b, 8) < 0)
-		return -WN_EFORMAT;
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | b[i];
-	*ret = v;
-	return 0;
-}
 
 /* An optional hex field: absent is fine, present must be well formed. */
 static int
@@ -168,7 +130,7 @@ opt_hex(const json_t *obj, const char *key, uint8_t *out, size_t n, int *ret_has
 	*ret_has = 0;
 	if (v == NULL || json_is_null(v))
 		return 0;
-	if (!json_is_string(v) || dedup_parse_hex(json_string_value(v), out, n) < 0)
+	if (!json_is_string(v) || wn_unhex(json_string_value(v), out, n) < 0)
 		return -WN_EFORMAT;
 	*ret_has = 1;
 	return 0;
@@ -251,7 +213,7 @@ hashes_from_json(struct dedup_set *s, size_t k, const json_t *obj, const char **
 			const json_t *h = json_array_get(v, d);
 
 			if (!json_is_string(h) ||
-			    dedup_parse_hex(json_string_value(h), s->dih + k * 256 + d * 32,
+			    wn_unhex(json_string_value(h), s->dih + k * 256 + d * 32,
 					    32) < 0)
 				return -WN_EFORMAT;
 		}
@@ -260,14 +222,14 @@ hashes_from_json(struct dedup_set *s, size_t k, const json_t *obj, const char **
 	*ret_why = "phash";
 	v = json_object_get(obj, "phash");
 	if (v != NULL && !json_is_null(v)) {
-		if (!json_is_string(v) || parse_hex64(json_string_value(v), &it->phash) < 0)
+		if (!json_is_string(v) || imghash_from_hex(json_string_value(v), &it->phash) < 0)
 			return -WN_EFORMAT;
 		it->flags |= DEDUP_HAS_PHASH;
 	}
 	*ret_why = "dhash";
 	v = json_object_get(obj, "dhash");
 	if (v != NULL && !json_is_null(v)) {
-		if (!json_is_string(v) || parse_hex64(json_string_value(v), &it->dhash) < 0)
+		if (!json_is_string(v) || imghash_from_hex(json_string_value(v), &it->dhash) < 0)
 			return -WN_EFORMAT;
 		it->flags |= DEDUP_HAS_DHASH;
 	}

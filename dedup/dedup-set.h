@@ -128,8 +128,6 @@ dedup_item_owner(const struct dedup_set *s, uint32_t i)
 	return s->it[i].parent1 ? s->it[i].parent1 - 1 : i;
 }
 
-int dedup_parse_hex(const char *hex, uint8_t *out, size_t n);
-
 /* Compute region descriptors from the items' paths (threads: workers), for the
    items flagged in need (NULL: all).  Items whose file cannot be decoded get none;
    *ret_failed counts them. */

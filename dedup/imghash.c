@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "dedup/imghash.h"
+#include "lib/util.h"
 
 /* Bit-exactness needs every product rounded before it is added: no fused
    multiply-adds (GCC in C11 mode does not contract; clang needs telling). */
@@ -480,24 +481,14 @@ imghash_to_hex(uint64_t v, char *out)
 int
 imghash_from_hex(const char *hex, uint64_t *ret)
 {
+	uint8_t b[8];
 	uint64_t v = 0;
-	int i, d;
+	int i;
 
-	if (hex == NULL || strlen(hex) != 16)
+	if (wn_unhex(hex, b, sizeof(b)) < 0)
 		return -EINVAL;
-	for (i = 0; i < 16; i++) {
-		int c = (unsigned char)hex[i];
-
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			d = c - 'A' + 10;
-		else
-			return -EINVAL;
-		v = (v << 4) | (uint64_t)d;
-	}
+	for (i = 0; i < 8; i++)
+		v = v << 8 | b[i];
 	*ret = v;
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "dedup/pdq.h"
+#include "lib/util.h"
 
 /* Bit-exactness needs every product rounded before it is added: no fused
    multiply-adds (GCC in C11 mode does not contract; clang needs telling). */
@@ -402,34 +403,14 @@ pdq_to_hex(const struct pdq_hash *h, char *out)
 	out[o] = '\0';
 }
 
-static int
-pdq_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 pdq_from_hex(const char *hex, struct pdq_hash *ret)
 {
-	struct pdq_hash h = { { 0 } };
-	int i, v;
+	uint8_t b[32];
 
-	if (hex == NULL || strlen(hex) != PDQ_HEX_LEN)
+	if (wn_unhex(hex, b, sizeof(b)) < 0)
 		return -EINVAL;
-	for (i = 0; i < PDQ_HEX_LEN; i++) {
-		v = pdq_hexval((unsigned char)hex[i]);
-		if (v < 0)
-			return -EINVAL;
-		/* digit i belongs to word 15 - i / 4, nibble 3 - i % 4 */
-		h.w[PDQ_WORDS - 1 - i / 4] |= (uint16_t)(v << (4 * (3 - i % 4)));
-	}
-	*ret = h;
+	pdq_from_bytes(b, ret);
 	return 0;
 }
 

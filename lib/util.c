@@ -233,8 +233,8 @@ wn_hex(const uint8_t *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int
-hexval(int c)
+int
+wn_hexdigit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -250,10 +250,10 @@ wn_unhex(const char *hex, uint8_t *out, size_t n)
 {
 	size_t i;
 
-	if (strlen(hex) != 2 * n)
+	if (hex == NULL || strlen(hex) != 2 * n)
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		int hi = wn_hexdigit(hex[2 * i]), lo = wn_hexdigit(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -EINVAL;

@@ -45,7 +45,10 @@ int wn_read_file(const char *path, size_t max, char **ret_data, size_t *ret_len)
 
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void wn_hex(const uint8_t *in, size_t n, char *out);
+/* Exactly 2n hex digits (either case) into n bytes; -EINVAL otherwise. */
 int wn_unhex(const char *hex, uint8_t *out, size_t n);
+/* The value of hex digit c, or -1. */
+int wn_hexdigit(int c);
 
 /* Create the directory and its parents (mode 0777 & ~umask). */
 int wn_mkdir_p(const char *path);

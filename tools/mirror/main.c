@@ -124,18 +124,6 @@ collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *val
 	return MHD_YES;
 }
 
-static int
-hexv(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode one x-www-form-urlencoded component in place. */
 static void
 form_decode(char *s)
@@ -145,8 +133,8 @@ form_decode(char *s)
 	for (char *p = s; *p; p++) {
 		if (*p == '+') {
 			*w++ = ' ';
-		} else if (*p == '%' && hexv(p[1]) >= 0 && hexv(p[2]) >= 0) {
-			*w++ = (char)(hexv(p[1]) * 16 + hexv(p[2]));
+		} else if (*p == '%' && wn_hexdigit(p[1]) >= 0 && wn_hexdigit(p[2]) >= 0) {
+			*w++ = (char)(wn_hexdigit(p[1]) * 16 + wn_hexdigit(p[2]));
 			p += 2;
 		} else {
 			*w++ = *p;
