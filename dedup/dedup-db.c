@@ -866,11 +866,10 @@ out:
 	free(keys);
 	dedup_groups_release(&gs);
 	if (rc < 0) {
-		wn_error("%s", rc == -WN_EDB || rc == -WN_EBUSY ? wn_db_errmsg(r.db) :
-			 wn_strerror(rc));
+		/* a lock is SQLite's "database is locked" too */
+		wn_error("%s", rc == -WN_EBUSY ? wn_db_errmsg(r.db) :
+			 wn_db_strerror(r.db, rc));
 		status = wn_exit_status(rc);
-		if (rc == -WN_EDB)
-			status = EX_SOFTWARE;
 	}
 	if (r.db)
 		(void)wn_db_run_end(r.db, status, rc < 0 ? wn_strerror(rc) : summary);

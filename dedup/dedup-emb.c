@@ -202,8 +202,8 @@ dedup_db_import_embeddings(const struct dedup_dbopts *d, const char *npy_path,
 dberr:
 	if (in_tx)
 		wn_db_rollback(db);
-	wn_error("%s", rc == -WN_EDB ? wn_db_errmsg(db) : wn_strerror(rc));
-	status = rc == -WN_EDB ? EX_SOFTWARE : wn_exit_status(rc);
+	wn_error("%s", wn_db_strerror(db, rc));
+	status = wn_exit_status(rc);
 	(void)wn_db_run_end(db, status, wn_strerror(rc));
 out:
 	sqlite3_finalize(look);

@@ -175,6 +175,18 @@ cmp_sha(const void *a, const void *b)
 	return c ? c : (x->row > y->row) - (x->row < y->row);
 }
 
+/* Commit the rows written so far and open the next transaction. */
+static int
+next_batch(struct wn_db *db, int *in_tx)
+{
+	int rc = wn_db_commit(db);
+
+	*in_tx = 0;
+	if (rc == 0 && (rc = wn_db_begin(db)) == 0)
+		*in_tx = 1;
+	return rc;
+}
+
 int
 dedup_db_captions(const struct dedup_dbopts *d)
 {
@@ -293,14 +305,9 @@ dedup_db_captions(const struct dedup_dbopts *d)
 		}
 		gid++;
 		if (rows >= BATCH_ROWS) {
-			rc = wn_db_commit(db);
-			in_tx = 0;
 			rows = 0;
-			if (rc == 0)
-				rc = wn_db_begin(db);
-			if (rc < 0)
+			if ((rc = next_batch(db, &in_tx)) < 0)
 				goto out;
-			in_tx = 1;
 		}
 	}
 	for (size_t i = 0; i < x.n; i++) {
@@ -324,14 +331,9 @@ dedup_db_captions(const struct dedup_dbopts *d)
 		if (rc < 0)
 			goto out;
 		if (++rows >= BATCH_ROWS) {
-			rc = wn_db_commit(db);
-			in_tx = 0;
 			rows = 0;
-			if (rc == 0)
-				rc = wn_db_begin(db);
-			if (rc < 0)
+			if ((rc = next_batch(db, &in_tx)) < 0)
 				goto out;
-			in_tx = 1;
 		}
 	}
 	rc = wn_db_commit(db);
@@ -345,8 +347,8 @@ out:
 	if (in_tx)
 		wn_db_rollback(db);
 	if (rc < 0) {
-		wn_error("%s", rc == -WN_EDB ? wn_db_errmsg(db) : wn_strerror(rc));
-		status = rc == -WN_EDB ? EX_SOFTWARE : wn_exit_status(rc);
+		wn_error("%s", wn_db_strerror(db, rc));
+		status = wn_exit_status(rc);
 	}
 	if (db)
 		(void)wn_db_run_end(db, status, rc < 0 ? wn_strerror(rc) : summary);

@@ -153,8 +153,8 @@ out:
 	if (in_tx)
 		wn_db_rollback(db);
 	if (rc < 0) {
-		wn_error("%s", rc == -WN_EDB ? wn_db_errmsg(db) : wn_strerror(rc));
-		status = rc == -WN_EDB ? EX_SOFTWARE : wn_exit_status(rc);
+		wn_error("%s", wn_db_strerror(db, rc));
+		status = wn_exit_status(rc);
 	}
 	if (db)
 		(void)wn_db_run_end(db, status, rc < 0 ? wn_strerror(rc) : summary);

@@ -51,6 +51,12 @@ wn_db_errmsg(struct wn_db *db)
 	return db && db->sql ? sqlite3_errmsg(db->sql) : "no database";
 }
 
+const char *
+wn_db_strerror(struct wn_db *db, int rc)
+{
+	return rc == -WN_EDB && db != NULL ? wn_db_errmsg(db) : wn_strerror(rc);
+}
+
 int
 wn_db_exec(struct wn_db *db, const char *sql)
 {

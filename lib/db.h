@@ -53,6 +53,8 @@ void wn_db_close(struct wn_db *db);
 int wn_db_error(struct wn_db *db);
 /* Text of the last error (borrowed). */
 const char *wn_db_errmsg(struct wn_db *db);
+/* What went wrong in rc: SQLite's message for -WN_EDB, else wn_strerror(). */
+const char *wn_db_strerror(struct wn_db *db, int rc);
 
 int wn_db_exec(struct wn_db *db, const char *sql)
 	__attribute__((warn_unused_result));

@@ -917,8 +917,7 @@ out:
 		if (rc == -WN_EBUSY)
 			wn_error("'%s' is locked: %s", o->db_path, wn_strerror(rc));
 		else
-			wn_error("'%s': %s", o->db_path, rc == -WN_EDB ?
-					wn_db_errmsg(db) : wn_strerror(rc));
+			wn_error("'%s': %s", o->db_path, wn_db_strerror(db, rc));
 		status = wn_exit_status(rc);
 		if (status == EX_USAGE || status == EX_DATAERR)
 			status = EX_SOFTWARE;
