@@ -802,6 +802,7 @@ find_rules(struct wn_panels_page *pg, const struct rect *r, int axis,
 			c[n].g0 = start;
 			c[n].g1 = i;
 			c[n].line = 1;
+			c[n].score = 1;	/* cut, whatever the model says */
 			n++;
 		}
 		start = -1;
@@ -1420,11 +1421,46 @@ static int cmp_cand(const void *a, const void *b)
 }
 
 /* mode 0: model decides; mode 1: ground truth decides and examples go out */
+static int xy_cut(struct wn_panels_page *pg, struct rect r, int depth,
+		  int mode);
+
+/*
+ * Recurse into the parts of r between the separators c[0..n) on axis (in
+ * order along it) that score thr or more.
+ */
+static int
+cut_parts(struct wn_panels_page *pg, const struct rect *r, int axis,
+	  const struct cand *c, int n, float thr, int depth, int mode)
+{
+	int k, rc, prev = axis == 0 ? r->y0 : r->x0;
+
+	for (k = 0; k <= n; k++) {
+		struct rect s = *r;
+		int end;
+
+		if (k < n && c[k].score < thr)
+			continue;
+		end = k < n ? c[k].g0 : (axis == 0 ? r->y1 : r->x1);
+		if (axis == 0) {
+			s.y0 = prev;
+			s.y1 = end;
+		} else {
+			s.x0 = prev;
+			s.x1 = end;
+		}
+		if ((rc = xy_cut(pg, s, depth + 1, mode)) < 0)
+			return rc;
+		if (k < n)
+			prev = c[k].g1;
+	}
+	return 0;
+}
+
 static int
 xy_cut(struct wn_panels_page *pg, struct rect r, int depth, int mode)
 {
 	struct cand *c;
-	int n, nh, i, axis = -1, rc = 0, k, prev;
+	int n, nh, i, axis = -1, rc = 0;
 	float best = 0;
 
 	if (!trim(pg, &r))
@@ -1440,23 +1476,7 @@ xy_cut(struct wn_panels_page *pg, struct rect r, int depth, int mode)
 		wn_debug("region %d,%d-%d,%d depth %d: %d rule%s across %s",
 			 r.x0, r.y0, r.x1, r.y1, depth, n, n > 1 ? "s" : "",
 			 axis ? "columns" : "rows");
-		prev = axis == 0 ? r.y0 : r.x0;
-		for (k = 0; k <= n; k++) {
-			struct rect sub = r;
-			int end = k < n ? c[k].g0 : (axis == 0 ? r.y1 : r.x1);
-
-			if (axis == 0) {
-				sub.y0 = prev;
-				sub.y1 = end;
-			} else {
-				sub.x0 = prev;
-				sub.x1 = end;
-			}
-			if ((rc = xy_cut(pg, sub, depth + 1, mode)) < 0)
-				goto out;
-			if (k < n)
-				prev = c[k].g1;
-		}
+		rc = cut_parts(pg, &r, axis, c, n, 0, depth, mode);
 		goto out;
 	}
 	axis = -1;
@@ -1516,26 +1536,8 @@ xy_cut(struct wn_panels_page *pg, struct rect r, int depth, int mode)
 		float thr = mode == 1 ? 0.5f : pg->m->cut_threshold;
 
 		qsort(c + from, (size_t)(to - from), sizeof(*c), cmp_cand);
-		prev = axis == 0 ? r.y0 : r.x0;
-		for (k = from; k <= to; k++) {
-			struct rect s = r;
-			int end;
-
-			if (k < to && c[k].score < thr)
-				continue;
-			end = k < to ? c[k].g0 : (axis == 0 ? r.y1 : r.x1);
-			if (axis == 0) {
-				s.y0 = prev;
-				s.y1 = end;
-			} else {
-				s.x0 = prev;
-				s.x1 = end;
-			}
-			if ((rc = xy_cut(pg, s, depth + 1, mode)) < 0)
-				goto out;
-			if (k < to)
-				prev = c[k].g1;
-		}
+		rc = cut_parts(pg, &r, axis, c + from, to - from, thr, depth,
+			       mode);
 	}
 out:
 	free(c);
