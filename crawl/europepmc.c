@@ -268,43 +268,31 @@ search(struct ecrawl *cr)
 	return rc < 0 ? rc : 0;
 }
 
+struct ids_ctx {
+	struct ecrawl *cr;
+	int64_t n;		/* new articles so far */
+};
+
+static int
+id_read(void *ud, const char *pmcid)
+{
+	struct ids_ctx *x = ud;
+	int rc;
+
+	if (x->cr->o->max > 0 && x->n >= x->cr->o->max)
+		return 1;
+	if ((rc = add_doc(x->cr, pmcid, NULL)) < 0)
+		return rc;
+	x->n += rc;
+	return 0;
+}
+
 static int
 read_ids(struct ecrawl *cr)
 {
-	FILE *f = strcmp(cr->o->ids_file, "-") == 0 ? stdin : fopen(cr->o->ids_file, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	int64_t lineno = 0, n = 0;
-	int rc = 0;
+	struct ids_ctx x = { cr, 0 };
 
-	if (f == NULL) {
-		wn_error("cannot open '%s': %s", cr->o->ids_file, strerror(errno));
-		return -errno;
-	}
-	while (getline(&line, &cap, f) >= 0) {
-		char id[24];
-
-		lineno++;
-		crawl_collapse_ws(line);
-		if (line[0] == '\0' || line[0] == '#')
-			continue;
-		if (crawl_pmcid_norm(line, id, sizeof(id), NULL) < 0) {
-			wn_warn("%s:%lld: not a PMC id: '%.40s', skipping",
-				f == stdin ? "stdin" : cr->o->ids_file, (long long)lineno, line);
-			cr->st.rejected++;
-			continue;
-		}
-		if (cr->o->max > 0 && n >= cr->o->max)
-			break;
-		if ((rc = add_doc(cr, id, NULL)) < 0)
-			break;
-		n += rc;
-		rc = 0;
-	}
-	free(line);
-	if (f != stdin)
-		fclose(f);
-	return rc;
+	return crawl_read_ids(cr->o->ids_file, id_read, &x, &cr->st.rejected);
 }
 
 static void

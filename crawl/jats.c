@@ -16,6 +16,7 @@
 #include <libxml/tree.h>
 
 #include "crawl/jats.h"
+#include "crawl/xmlutil.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "lib/banned.h"
@@ -24,53 +25,9 @@
 #define MAX_DEPTH	256
 
 static int
-name_is(const xmlNode *n, const char *name)
-{
-	return n != NULL && n->type == XML_ELEMENT_NODE &&
-	       strcmp((const char *)n->name, name) == 0;
-}
-
-static xmlNode *
-child(const xmlNode *n, const char *name)
-{
-	xmlNode *c;
-
-	if (n == NULL)
-		return NULL;
-	for (c = n->children; c != NULL; c = c->next)
-		if (name_is(c, name))
-			return c;
-	return NULL;
-}
-
-/* Attribute by local name, whatever its namespace; owned copy or NULL. */
-static char *
-attr(const xmlNode *n, const char *name)
-{
-	xmlAttr *a;
-
-	for (a = n->properties; a != NULL; a = a->next) {
-		const char *an = (const char *)a->name;
-		const char *colon = strchr(an, ':');
-
-		if (strcmp(an, name) == 0 || (colon != NULL && strcmp(colon + 1, name) == 0)) {
-			xmlChar *v = xmlNodeGetContent((xmlNode *)a);
-			char *s;
-
-			if (v == NULL)
-				return NULL;
-			s = strdup((const char *)v);
-			xmlFree(v);
-			return s;
-		}
-	}
-	return NULL;
-}
-
-static int
 attr_is(const xmlNode *n, const char *name, const char *value)
 {
-	char *v = attr(n, name);
+	char *v = crawl_xml_attr(n, name);
 	int r = v != NULL && strcasecmp(v, value) == 0;
 
 	free(v);
@@ -145,7 +102,7 @@ is_block(const xmlNode *n)
 	int i;
 
 	for (i = 0; blocks[i] != NULL; i++)
-		if (name_is(n, blocks[i]))
+		if (crawl_xml_is(n, blocks[i]))
 			return 1;
 	return 0;
 }
@@ -159,9 +116,9 @@ is_doi_para(const xmlNode *p)
 
 	for (c = p->children; c != NULL; c = c->next) {
 		if (c->type == XML_ELEMENT_NODE) {
-			if (name_is(c, "ext-link") && attr_is(c, "ext-link-type", "doi"))
+			if (crawl_xml_is(c, "ext-link") && attr_is(c, "ext-link-type", "doi"))
 				doi = 1;
-			else if (!name_is(c, "bold"))
+			else if (!crawl_xml_is(c, "bold"))
 				return 0;
 		}
 	}
@@ -173,8 +130,8 @@ is_doi_para(const xmlNode *p)
 static int
 is_skipped(const xmlNode *n)
 {
-	return name_is(n, "object-id") || name_is(n, "supplementary-material") ||
-	       (name_is(n, "p") && is_doi_para(n));
+	return crawl_xml_is(n, "object-id") || crawl_xml_is(n, "supplementary-material") ||
+	       (crawl_xml_is(n, "p") && is_doi_para(n));
 }
 
 /* Append the text of n's subtree; blocks are separated by a space. */
@@ -364,8 +321,8 @@ find_cc_link(const xmlNode *n, int depth)
 
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
-		if (name_is(c, "ext-link") || name_is(c, "uri")) {
-			h = attr(c, "href");
+		if (crawl_xml_is(c, "ext-link") || crawl_xml_is(c, "uri")) {
+			h = crawl_xml_attr(c, "href");
 			if (h == NULL)
 				h = flatten(c, 2048);
 			if (h != NULL && strstr(h, "creativecommons.org") != NULL)
@@ -397,12 +354,12 @@ read_license(const xmlNode *perm, struct crawl_article *a)
 	for (lic = perm->children; lic != NULL && code == NULL; lic = lic->next) {
 		char *t;
 
-		if (!name_is(lic, "license"))
+		if (!crawl_xml_is(lic, "license"))
 			continue;
 		any = 1;
 		/* 1. ali:license_ref */
 		for (c = lic->children; c != NULL && code == NULL; c = c->next) {
-			if (!name_is(c, "license_ref"))
+			if (!crawl_xml_is(c, "license_ref"))
 				continue;
 			t = flatten(c, 2048);
 			if (t != NULL && (code = crawl_license_code(t)) != NULL)
@@ -411,7 +368,7 @@ read_license(const xmlNode *perm, struct crawl_article *a)
 				free(t);
 		}
 		/* 2. license/@xlink:href */
-		if (code == NULL && (t = attr(lic, "href")) != NULL) {
+		if (code == NULL && (t = crawl_xml_attr(lic, "href")) != NULL) {
 			if ((code = crawl_license_code(t)) != NULL)
 				set_str(&url, t);
 			else
@@ -445,6 +402,45 @@ read_license(const xmlNode *perm, struct crawl_article *a)
 }
 
 /* ---- identifiers ------------------------------------------------------- */
+
+int
+crawl_read_ids(const char *path, crawl_id_fn fn, void *ud, int64_t *rejected)
+{
+	int in = strcmp(path, "-") == 0;
+	FILE *f = in ? stdin : fopen(path, "r");
+	const char *name = in ? "stdin" : path;
+	char *line = NULL;
+	size_t cap = 0;
+	int64_t lineno = 0;
+	int rc = 0;
+
+	if (f == NULL) {
+		rc = -errno;
+		wn_error("cannot open '%s': %s", path, wn_strerror(rc));
+		return rc;
+	}
+	while (rc == 0 && getline(&line, &cap, f) >= 0) {
+		char id[24];
+
+		lineno++;
+		crawl_collapse_ws(line);
+		if (line[0] == '\0' || line[0] == '#')
+			continue;
+		if (crawl_pmcid_norm(line, id, sizeof(id), NULL) < 0) {
+			wn_warn("%s:%lld: not a PMC id: '%.40s', skipping", name,
+				(long long)lineno, line);
+			(*rejected)++;
+			continue;
+		}
+		rc = fn(ud, id);
+	}
+	if (rc == 0 && ferror(f))
+		rc = -EIO;
+	free(line);
+	if (!in)
+		fclose(f);
+	return rc < 0 ? rc : 0;
+}
 
 int
 crawl_pmcid_norm(const char *s, char *out, size_t outsz, int *ret_version)
@@ -498,7 +494,7 @@ read_ids(const xmlNode *meta, struct crawl_article *a)
 		char id[24];
 		int ver = 0;
 
-		if (name_is(c, "article-version")) {
+		if (crawl_xml_is(c, "article-version")) {
 			if (attr_is(c, "article-version-type", "pmc-version")) {
 				char *t = flatten(c, 64);
 				int v;
@@ -509,9 +505,9 @@ read_ids(const xmlNode *meta, struct crawl_article *a)
 			}
 			continue;
 		}
-		if (!name_is(c, "article-id"))
+		if (!crawl_xml_is(c, "article-id"))
 			continue;
-		type = attr(c, "pub-id-type");
+		type = crawl_xml_attr(c, "pub-id-type");
 		val = flatten(c, 1024);
 		if (type == NULL || val == NULL || *val == '\0') {
 			free(type);
@@ -546,8 +542,8 @@ read_ids(const xmlNode *meta, struct crawl_article *a)
 static int
 date_rank(const xmlNode *d)
 {
-	char *pt = attr(d, "pub-type"), *dt = attr(d, "date-type");
-	char *pf = attr(d, "publication-format");
+	char *pt = crawl_xml_attr(d, "pub-type"), *dt = crawl_xml_attr(d, "date-type");
+	char *pf = crawl_xml_attr(d, "publication-format");
 	int r;
 
 	if ((pt != NULL && strcmp(pt, "epub") == 0) ||
@@ -572,7 +568,7 @@ date_rank(const xmlNode *d)
 static int
 date_part(const xmlNode *d, const char *name, int min, int max)
 {
-	char *t = flatten(child(d, name), 32);
+	char *t = flatten(crawl_xml_child(d, name), 32);
 	int v = 0;
 
 	if (t == NULL || wn_parse_int(t, min, max, &v) < 0)
@@ -586,7 +582,7 @@ format_date(const xmlNode *d)
 {
 	char buf[16];
 	int y, m, day;
-	char *iso = attr(d, "iso-8601-date");
+	char *iso = crawl_xml_attr(d, "iso-8601-date");
 
 	y = date_part(d, "year", 1000, 9999);
 	if (y == 0 && iso != NULL && strlen(iso) >= 4 && iso[4] != '\0' &&
@@ -619,7 +615,7 @@ read_dates(const xmlNode *meta, struct crawl_article *a)
 	for (c = meta->children; c != NULL; c = c->next) {
 		int r;
 
-		if (!name_is(c, "pub-date"))
+		if (!crawl_xml_is(c, "pub-date"))
 			continue;
 		r = date_rank(c);
 		if (r > best_rank && date_part(c, "year", 1000, 9999) != 0) {
@@ -637,15 +633,15 @@ read_retraction(const xmlNode *meta, struct crawl_article *a)
 	const xmlNode *g, *c;
 
 	for (g = meta->children; g != NULL; g = g->next) {
-		if (!name_is(g, "custom-meta-group"))
+		if (!crawl_xml_is(g, "custom-meta-group"))
 			continue;
 		for (c = g->children; c != NULL; c = c->next) {
 			char *n, *v;
 
-			if (!name_is(c, "custom-meta"))
+			if (!crawl_xml_is(c, "custom-meta"))
 				continue;
-			n = flatten(child(c, "meta-name"), 128);
-			v = flatten(child(c, "meta-value"), 128);
+			n = flatten(crawl_xml_child(c, "meta-name"), 128);
+			v = flatten(crawl_xml_child(c, "meta-value"), 128);
 			if (n != NULL && v != NULL && strcasecmp(n, "is-retracted") == 0 &&
 			    (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 ||
 			     strcmp(v, "1") == 0))
@@ -691,11 +687,11 @@ pick_graphic(const xmlNode *n, struct graphic_pick *best, int depth)
 	if (depth > MAX_DEPTH)
 		return;
 	for (c = n->children; c != NULL; c = c->next) {
-		if (c->type != XML_ELEMENT_NODE || name_is(c, "fig") ||
-		    name_is(c, "fig-group") || name_is(c, "caption"))
+		if (c->type != XML_ELEMENT_NODE || crawl_xml_is(c, "fig") ||
+		    crawl_xml_is(c, "fig-group") || crawl_xml_is(c, "caption"))
 			continue;
-		if (name_is(c, "graphic")) {
-			char *href = attr(c, "href"), *ct = attr(c, "content-type");
+		if (crawl_xml_is(c, "graphic")) {
+			char *href = crawl_xml_attr(c, "href"), *ct = crawl_xml_attr(c, "content-type");
 			int thumb = ct != NULL && (strcasecmp(ct, "thumb") == 0 ||
 						   strcasecmp(ct, "thumbnail") == 0);
 			int rank;
@@ -713,7 +709,7 @@ pick_graphic(const xmlNode *n, struct graphic_pick *best, int depth)
 			free(ct);
 			continue;
 		}
-		if (name_is(c, "alternatives"))
+		if (crawl_xml_is(c, "alternatives"))
 			pick_graphic(c, best, depth + 1);
 	}
 }
@@ -756,24 +752,24 @@ add_fig(struct crawl_article *a, const xmlNode *fig, const char *group, int in_s
 
 	if (a->nfigs >= CRAWL_JATS_MAX_FIGS)
 		return -WN_ETOOBIG;
-	f.fig_id = attr(fig, "id");
+	f.fig_id = crawl_xml_attr(fig, "id");
 	f.group_id = group != NULL ? strdup(group) : NULL;
 	f.in_subarticle = in_sub;
-	if (child(fig, "label") != NULL) {
-		f.label = flatten(child(fig, "label"), 512);
+	if (crawl_xml_child(fig, "label") != NULL) {
+		f.label = flatten(crawl_xml_child(fig, "label"), 512);
 		if (f.label != NULL && (n = strlen(f.label)) > 0 &&
 		    (f.label[n - 1] == '.' || f.label[n - 1] == ':'))
 			f.label[n - 1] = '\0';
 		if (f.label != NULL)
 			crawl_collapse_ws(f.label);
 	}
-	cap = child(fig, "caption");
+	cap = crawl_xml_child(fig, "caption");
 	f.caption = cap != NULL ? flatten(cap, CRAWL_CAPTION_MAX) : strdup("");
 	if (f.caption == NULL)
 		goto oom;
 	pick_graphic(fig, &gp, 0);
 	if (gp.node != NULL) {
-		f.href = attr(gp.node, "href");
+		f.href = crawl_xml_attr(gp.node, "href");
 		if (f.href != NULL)
 			crawl_collapse_ws(f.href);
 		f.cdn_path = pi_value(gp.node, "cloudpmc-path");
@@ -802,7 +798,7 @@ walk_figs(struct crawl_article *a, const xmlNode *n, const char *group, int in_s
 	for (c = n->children; c != NULL; c = c->next) {
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
-		if (name_is(c, "fig")) {
+		if (crawl_xml_is(c, "fig")) {
 			char *id;
 			int main_of_group = group != NULL &&
 				!attr_is(c, "specific-use", "child-fig") &&
@@ -811,22 +807,22 @@ walk_figs(struct crawl_article *a, const xmlNode *n, const char *group, int in_s
 			if ((rc = add_fig(a, c, main_of_group ? NULL : group, in_sub)) < 0)
 				return rc;
 			/* newer eLife XML nests supplements inside the parent fig */
-			id = attr(c, "id");
+			id = crawl_xml_attr(c, "id");
 			rc = walk_figs(a, c, id, in_sub, depth + 1);
 			free(id);
-		} else if (name_is(c, "fig-group")) {
-			char *id = attr(c, "id");
+		} else if (crawl_xml_is(c, "fig-group")) {
+			char *id = crawl_xml_attr(c, "id");
 			const xmlNode *f;
 
 			/* no id of its own: the group is named by its main figure */
 			for (f = c->children; id == NULL && f != NULL; f = f->next)
-				if (name_is(f, "fig") && !attr_is(f, "specific-use", "child-fig"))
-					id = attr(f, "id");
+				if (crawl_xml_is(f, "fig") && !attr_is(f, "specific-use", "child-fig"))
+					id = crawl_xml_attr(f, "id");
 
 			rc = walk_figs(a, c, id, in_sub, depth + 1);
 			free(id);
 		} else {
-			rc = walk_figs(a, c, group, in_sub || name_is(c, "sub-article"),
+			rc = walk_figs(a, c, group, in_sub || crawl_xml_is(c, "sub-article"),
 				       depth + 1);
 		}
 		if (rc < 0)
@@ -845,9 +841,9 @@ find_article(const xmlNode *n, int depth)
 	if (depth > 8)
 		return NULL;
 	for (c = n; c != NULL; c = c->next) {
-		if (name_is(c, "article"))
+		if (crawl_xml_is(c, "article"))
 			return c;
-		if (c->type == XML_ELEMENT_NODE && !name_is(c, "front") &&
+		if (c->type == XML_ELEMENT_NODE && !crawl_xml_is(c, "front") &&
 		    (r = find_article(c->children, depth + 1)) != NULL)
 			return r;
 	}
@@ -863,12 +859,12 @@ service_error(const xmlNode *root)
 	for (c = root->children; c != NULL; c = c->next) {
 		char *e;
 
-		if (name_is(c, "Reply") && (e = attr(c, "error")) != NULL)
+		if (crawl_xml_is(c, "Reply") && (e = crawl_xml_attr(c, "error")) != NULL)
 			return crawl_collapse_ws(e);
-		if (name_is(c, "error") || name_is(c, "ERROR"))
+		if (crawl_xml_is(c, "error") || crawl_xml_is(c, "ERROR"))
 			return flatten(c, 1024);
 	}
-	if (name_is(root, "ERROR") || name_is(root, "error"))
+	if (crawl_xml_is(root, "ERROR") || crawl_xml_is(root, "error"))
 		return flatten(root, 1024);
 	return NULL;
 }
@@ -955,28 +951,28 @@ crawl_jats_parse(const char *data, size_t len, struct crawl_article *ret_art,
 		}
 		goto out;
 	}
-	front = child(art, "front");
-	meta = child(front, "article-meta");
+	front = crawl_xml_child(art, "front");
+	meta = crawl_xml_child(front, "article-meta");
 	if (meta != NULL) {
 		if ((rc = read_ids(meta, &a)) < 0)
 			goto out;
-		a.title = flatten(child(child(meta, "title-group"), "article-title"), 4096);
+		a.title = flatten(crawl_xml_child(crawl_xml_child(meta, "title-group"), "article-title"), 4096);
 		read_dates(meta, &a);
 		read_retraction(meta, &a);
-		if ((n = child(meta, "permissions")) != NULL &&
+		if ((n = crawl_xml_child(meta, "permissions")) != NULL &&
 		    (rc = read_license(n, &a)) < 0)
 			goto out;
 	}
-	jm = child(front, "journal-meta");
+	jm = crawl_xml_child(front, "journal-meta");
 	if (jm != NULL) {
-		n = child(child(jm, "journal-title-group"), "journal-title");
+		n = crawl_xml_child(crawl_xml_child(jm, "journal-title-group"), "journal-title");
 		if (n == NULL)
-			n = child(jm, "journal-title");
+			n = crawl_xml_child(jm, "journal-title");
 		if (n != NULL)
 			a.journal = flatten(n, 1024);
 		if (a.journal == NULL || *a.journal == '\0') {
 			for (n = jm->children; n != NULL; n = n->next)
-				if (name_is(n, "journal-id") &&
+				if (crawl_xml_is(n, "journal-id") &&
 				    attr_is(n, "journal-id-type", "nlm-ta"))
 					break;
 			if (n != NULL) {
@@ -985,7 +981,7 @@ crawl_jats_parse(const char *data, size_t len, struct crawl_article *ret_art,
 			}
 		}
 	}
-	a.has_body = child(art, "body") != NULL;
+	a.has_body = crawl_xml_child(art, "body") != NULL;
 	if ((rc = walk_figs(&a, art, NULL, 0, 0)) < 0) {
 		if (rc == -WN_ETOOBIG)
 			err = strdup("too many figures or nesting too deep");

@@ -7,6 +7,7 @@
 #define CRAWL_JATS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define CRAWL_JATS_MAX_BYTES	((size_t)64 * 1024 * 1024)
 #define CRAWL_JATS_MAX_FIGS	2000
@@ -62,5 +63,16 @@ char *crawl_collapse_ws(char *s);
 /* "PMC123", "123", "pmc123.2" -> "PMC123" into out (>= 24 bytes) and the version
    (0 if none).  Returns 0 or -EINVAL. */
 int crawl_pmcid_norm(const char *s, char *out, size_t outsz, int *ret_version);
+
+/*
+ * Read PMC ids one per line from path ("-": standard input); blank lines and
+ * '#' comments are skipped, other lines that are not PMC ids are warned about
+ * and counted in *rejected.  fn gets each id normalised; it returns < 0 to
+ * fail, > 0 to stop reading, 0 for more.  Returns 0 or the error.
+ */
+typedef int (*crawl_id_fn)(void *ud, const char *pmcid);
+int crawl_read_ids(const char *path, crawl_id_fn fn, void *ud,
+		   int64_t *rejected)
+	__attribute__((warn_unused_result));
 
 #endif

@@ -1337,19 +1337,6 @@ on_image(struct img *im, struct wn_http_req *r)
 
 /* ---- legacy OA Web Service and packages (--legacy-oa) ----------------------- */
 
-static char *
-xattr(const xmlNode *n, const char *name)
-{
-	xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
-	char *s;
-
-	if (v == NULL)
-		return NULL;
-	s = strdup((const char *)v);
-	xmlFree(v);
-	return s;
-}
-
 static void
 on_oa(struct art *a, struct wn_http_req *r)
 {
@@ -1387,7 +1374,7 @@ on_oa(struct art *a, struct wn_http_req *r)
 	}
 	root = xmlDocGetRootElement(doc);
 	if ((c = crawl_xml_child(root, "error")) != NULL) {
-		char msg[400], *code = xattr(c, "code"), *t = crawl_xml_text(c, 300);
+		char msg[400], *code = crawl_xml_attr(c, "code"), *t = crawl_xml_text(c, 300);
 
 		snprintf(msg, sizeof(msg), "oa.fcgi: %s: %s", code ? code : "error", t ? t : "");
 		art_reject(a, r, "failed", msg);
@@ -1403,9 +1390,9 @@ on_oa(struct art *a, struct wn_http_req *r)
 
 		if (!crawl_xml_is(c, "link"))
 			continue;
-		fmt = xattr(c, "format");
+		fmt = crawl_xml_attr(c, "format");
 		if (fmt != NULL && strcmp(fmt, "tgz") == 0)
-			href = xattr(c, "href");
+			href = crawl_xml_attr(c, "href");
 		free(fmt);
 	}
 	if (href == NULL) {
@@ -1414,8 +1401,8 @@ on_oa(struct art *a, struct wn_http_req *r)
 		xmlFreeDoc(doc);
 		return;
 	}
-	lic = xattr(rec, "license");
-	retr = xattr(rec, "retracted");
+	lic = crawl_xml_attr(rec, "license");
+	retr = crawl_xml_attr(rec, "retracted");
 	free(a->license);
 	a->license = lic != NULL && crawl_license_code(lic) != NULL ?
 		strdup(crawl_license_code(lic)) : NULL;
@@ -1794,48 +1781,21 @@ out:
 }
 
 static int
+id_read(void *ud, const char *pmcid)
+{
+	struct crawl *cr = ud;
+	int rc;
+
+	if (cr->o->max > 0 && (int64_t)cr->nids >= cr->o->max)
+		return 1;
+	rc = add_id(cr, pmcid);
+	return rc < 0 ? rc : 0;
+}
+
+static int
 read_ids(struct crawl *cr)
 {
-	FILE *f;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	int64_t lineno = 0;
-	int rc = 0;
-	const char *name = strcmp(cr->o->ids_file, "-") == 0 ? "stdin" : cr->o->ids_file;
-
-	f = strcmp(cr->o->ids_file, "-") == 0 ? stdin : fopen(cr->o->ids_file, "r");
-	if (f == NULL) {
-		wn_error("cannot open '%s': %s", cr->o->ids_file, strerror(errno));
-		return -errno;
-	}
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		char id[24];
-		int v;
-
-		lineno++;
-		if (n > 0 && line[n - 1] == '\n')
-			line[n - 1] = '\0';
-		crawl_collapse_ws(line);
-		if (line[0] == '\0' || line[0] == '#')
-			continue;
-		if (crawl_pmcid_norm(line, id, sizeof(id), &v) < 0) {
-			wn_warn("%s:%lld: not a PMC id: '%.40s', skipping", name,
-				(long long)lineno, line);
-			cr->st.rejected++;
-			continue;
-		}
-		if (cr->o->max > 0 && (int64_t)cr->nids >= cr->o->max)
-			break;
-		if ((rc = add_id(cr, id)) < 0)
-			break;
-	}
-	if (ferror(f))
-		rc = -EIO;
-	free(line);
-	if (f != stdin)
-		fclose(f);
-	return rc;
+	return crawl_read_ids(cr->o->ids_file, id_read, cr, &cr->st.rejected);
 }
 
 /* Articles left incomplete by earlier runs (killed, network down, refused). */

@@ -49,6 +49,29 @@ crawl_xml_is(const xmlNode *n, const char *name)
 	       strcmp((const char *)n->name, name) == 0;
 }
 
+char *
+crawl_xml_attr(const xmlNode *n, const char *name)
+{
+	xmlAttr *a;
+
+	for (a = n->properties; a != NULL; a = a->next) {
+		const char *an = (const char *)a->name;
+		const char *colon = strchr(an, ':');
+
+		if (strcmp(an, name) == 0 || (colon != NULL && strcmp(colon + 1, name) == 0)) {
+			xmlChar *v = xmlNodeGetContent((xmlNode *)a);
+			char *s;
+
+			if (v == NULL)
+				return NULL;
+			s = strdup((const char *)v);
+			xmlFree(v);
+			return s;
+		}
+	}
+	return NULL;
+}
+
 xmlNode *
 crawl_xml_child(const xmlNode *n, const char *name)
 {

@@ -16,5 +16,7 @@ xmlNode *crawl_xml_child(const xmlNode *n, const char *name);
 /* Text content, whitespace trimmed, owned; NULL for no node or OOM. */
 char *crawl_xml_text(const xmlNode *n, size_t max);
 int crawl_xml_is(const xmlNode *n, const char *name);
+/* Attribute by local name, whatever its namespace; owned copy or NULL. */
+char *crawl_xml_attr(const xmlNode *n, const char *name);
 
 #endif
