@@ -456,7 +456,11 @@ load_model(const struct train_opts *o, struct wn_panel_model **ret)
 
 /* ---------- training ---------- */
 
-enum collect_kind { COLLECT_CUTS, COLLECT_LEAVES };
+enum collect_kind { COLLECT_CUTS, COLLECT_LEAVES, COLLECT_FIGURES };
+
+static int figure_example(const struct wn_panel_model *m,
+			  const struct wn_image *img, size_t nunits,
+			  struct train_xy *d);
 
 static int
 collect_image(const struct wn_panel_model *m, const struct wn_image *img,
@@ -464,9 +468,11 @@ collect_image(const struct wn_panel_model *m, const struct wn_image *img,
 	      struct train_xy *d)
 {
 	struct wn_panels_page *pg = NULL;
-	int rc = wn_panels_page_new(m, img, &pg);
+	int rc;
 
-	if (rc < 0)
+	if (k == COLLECT_FIGURES)
+		return figure_example(m, img, ngt, d);
+	if ((rc = wn_panels_page_new(m, img, &pg)) < 0)
 		return rc;
 	if (k == COLLECT_CUTS)
 		rc = wn_panels_collect_cuts(pg, gt, ngt, train_xy_add, d);
@@ -489,7 +495,8 @@ collect(const struct train_opts *o, const struct wn_panel_model *m,
 		struct wn_image img = { 0 };
 
 		/* single images teach the compound-or-single model only */
-		if (figs->v[i].heldout || figs->v[i].whole)
+		if (figs->v[i].heldout ||
+		    (figs->v[i].whole && k != COLLECT_FIGURES))
 			continue;
 		if (load_dev_image(o->dev, &figs->v[i], &img) < 0)
 			continue;
@@ -550,29 +557,11 @@ train_figure(const struct train_opts *o, struct wn_panel_model *m,
 {
 	struct train_xy d;
 	float w[WN_PANELS_FIG_NF];
-	size_t i;
-	int s, rc = 0;
+	int rc;
 	double best = -1, thr, keep = 0.5;
 
 	train_xy_init(&d, WN_PANELS_FIG_NF);
-	d.weight = 3;
-	for (i = 0; i < figs->n && rc >= 0; i++) {
-		struct wn_image img = { 0 };
-
-		if (figs->v[i].heldout || load_dev_image(o->dev, &figs->v[i], &img) < 0)
-			continue;
-		rc = figure_example(m, &img, figs->v[i].nunits, &d);
-		wn_image_release(&img);
-	}
-	d.weight = 1;
-	for (s = 0; pool != NULL && s < o->synth && rc >= 0; s++) {
-		struct synth_figure sf = { 0 };
-
-		if ((rc = synth_figure_make(pool, o->seed * 1000003u + s, &sf)) < 0)
-			break;
-		rc = figure_example(m, &sf.img, sf.nunits, &d);
-		synth_figure_release(&sf);
-	}
+	rc = collect(o, m, figs, pool, COLLECT_FIGURES, &d);
 	if (rc >= 0 && d.n > 0 && count_pos(&d) < d.n && count_pos(&d) > 0) {
 		wn_info("figures: %zu examples, %zu compound", d.n, count_pos(&d));
 		rc = train_logistic(&d, 1.0, w);
