@@ -200,11 +200,7 @@ dedup_db_import_embeddings(const struct dedup_dbopts *d, const char *npy_path,
 	(void)wn_db_run_end(db, status, summary);
 	goto out;
 dberr:
-	if (in_tx)
-		wn_db_rollback(db);
-	wn_error("%s", wn_db_strerror(db, rc));
-	status = wn_exit_status(rc);
-	(void)wn_db_run_end(db, status, wn_strerror(rc));
+	status = wn_db_run_finish(db, in_tx, rc, status, NULL);
 out:
 	sqlite3_finalize(look);
 	sqlite3_finalize(put);

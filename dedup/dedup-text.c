@@ -344,14 +344,7 @@ dedup_db_captions(const struct dedup_dbopts *d)
 		 "%lld duplicates", x.nsig, npairs, gs.n, (long long)dups);
 	wn_info("done: %s", summary);
 out:
-	if (in_tx)
-		wn_db_rollback(db);
-	if (rc < 0) {
-		wn_error("%s", wn_db_strerror(db, rc));
-		status = wn_exit_status(rc);
-	}
-	if (db)
-		(void)wn_db_run_end(db, status, rc < 0 ? wn_strerror(rc) : summary);
+	status = wn_db_run_finish(db, in_tx, rc, status, summary);
 	sqlite3_finalize(put);
 	sqlite3_finalize(ins);
 	sqlite3_finalize(next);

@@ -150,14 +150,7 @@ dedup_db_leakage(const struct dedup_dbopts *d, int drop)
 		 (long long)nids, (long long)dropped);
 	wn_info("done: %s", summary);
 out:
-	if (in_tx)
-		wn_db_rollback(db);
-	if (rc < 0) {
-		wn_error("%s", wn_db_strerror(db, rc));
-		status = wn_exit_status(rc);
-	}
-	if (db)
-		(void)wn_db_run_end(db, status, rc < 0 ? wn_strerror(rc) : summary);
+	status = wn_db_run_finish(db, in_tx, rc, status, summary);
 	sqlite3_finalize(st);
 	sqlite3_finalize(dr);
 	wn_db_close(db);

@@ -51,6 +51,20 @@ wn_db_errmsg(struct wn_db *db)
 	return db && db->sql ? sqlite3_errmsg(db->sql) : "no database";
 }
 
+int
+wn_db_run_finish(struct wn_db *db, int in_tx, int rc, int status,
+		 const char *summary)
+{
+	if (in_tx)
+		wn_db_rollback(db);
+	if (rc < 0) {
+		wn_error("%s", wn_db_strerror(db, rc));
+		status = wn_exit_status(rc);
+	}
+	(void)wn_db_run_end(db, status, rc < 0 ? wn_strerror(rc) : summary);
+	return status;
+}
+
 const char *
 wn_db_strerror(struct wn_db *db, int rc)
 {

@@ -78,6 +78,11 @@ void wn_db_rollback(struct wn_db *db);
 int wn_db_run_begin(struct wn_db *db, const char *tool, int argc, char *const argv[])
 	__attribute__((warn_unused_result));
 int wn_db_run_end(struct wn_db *db, int status, const char *summary);
+/* The end of a stage's database work: roll back the open transaction if
+   in_tx, report rc if it failed, record the run (summary, or the error) and
+   return the exit status (status when rc >= 0). */
+int wn_db_run_finish(struct wn_db *db, int in_tx, int rc, int status,
+		     const char *summary);
 
 /* UTC timestamp "YYYY-MM-DDTHH:MM:SSZ" for now, into buf (>= 21 bytes). */
 void wn_db_now(char *buf, int size);
