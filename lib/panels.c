@@ -935,7 +935,7 @@ cut_features(const struct wn_panels_page *pg, const struct rect *r, int axis,
 	oa = !ea ? 0 : axis == 0 ? a.x1 - a.x0 : a.y1 - a.y0;
 	ob = !eb ? 0 : axis == 0 ? b.x1 - b.x0 : b.y1 - b.y0;
 	da = ea ? density(pg, &a) : 0;
-	db = ea ? density(pg, &b) : 0;
+	db = eb ? density(pg, &b) : 0;
 	smin = la < lb ? la : lb;
 	smax = la < lb ? lb : la;
 	memset(f, 0, sizeof(float) * WN_PANELS_CUT_NF);
@@ -997,6 +997,49 @@ dot(const float *w, const float *f, int n)
 	return s;
 }
 
+/*
+ * Panels of one row or column are often of one size: whether c[i] falls
+ * where a division of r into k equal parts puts a separator, with the other
+ * separators of that division among c[0..n) (gutters alike).  f[32]: three
+ * parts or more; f[33]: the two halves.
+ */
+static void
+period_features(const struct rect *r, int axis, struct cand *c, int n)
+{
+	double lo = axis == 0 ? r->y0 : r->x0, hi = axis == 0 ? r->y1 : r->x1;
+	int i, j, k, m;
+
+	for (i = 0; i < n; i++) {
+		double mid = (c[i].g0 + c[i].g1) / 2.0, g = c[i].g1 - c[i].g0;
+
+		for (k = 2; k <= 6; k++) {
+			double p = (hi - lo) / k, tol = 0.04 * p;
+			int at = (int)floor((mid - lo) / p + 0.5), ok = 1;
+
+			if (at < 1 || at >= k || fabs(mid - lo - at * p) > tol)
+				continue;
+			for (j = 1; j < k && ok; j++) {
+				double want = lo + j * p;
+
+				if (j == at)
+					continue;
+				for (ok = 0, m = 0; m < n && !ok; m++) {
+					double gm = c[m].g1 - c[m].g0;
+
+					ok = fabs((c[m].g0 + c[m].g1) / 2.0 - want) <= tol &&
+					     fabs(gm - g) <= fmax(2, 0.5 * g);
+				}
+			}
+			if (!ok)
+				continue;
+			if (k == 2)
+				c[i].feat[33] = 1;
+			else
+				c[i].feat[32] = 1;
+		}
+	}
+}
+
 /* Candidates of r on both axes, with features and (given a model) scores. */
 static int
 region_cands(struct wn_panels_page *pg, const struct rect *r, int depth,
@@ -1016,10 +1059,13 @@ region_cands(struct wn_panels_page *pg, const struct rect *r, int depth,
 
 		cut_features(pg, r, axis, &c[i], axis ? nv : nh,
 			     axis ? maxv : maxh, fmax(maxh, maxv), depth);
+	}
+	period_features(r, 0, c, nh);
+	period_features(r, 1, c + nh, nv);
+	for (i = 0; i < nh + nv; i++)
 		c[i].score = pg->m != NULL ?
 			(float)sigmoid(dot(pg->m->cut_w, c[i].feat,
 					   WN_PANELS_CUT_NF)) : 0;
-	}
 	*ret_nh = nh;
 	return nh + nv;
 }

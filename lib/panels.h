@@ -74,7 +74,7 @@ void wn_panel_set_release(struct wn_panel_set *s);
  * detection: a reduced copy, its background mask and integral image.  Ground
  * truth boxes are in original-image pixels.
  */
-#define WN_PANELS_CUT_NF	32	/* features of a candidate separator */
+#define WN_PANELS_CUT_NF	34	/* features of a candidate separator */
 #define WN_PANELS_LEAF_NF	20	/* features of a final region */
 #define WN_PANELS_FIG_NF	15	/* features of a whole result */
 

@@ -695,11 +695,12 @@ out:
 static const char initial_model[] =
 	"winnow-panels-model 1\n"
 	"fg_threshold 24\n"
-	"cut 32\n"
+	"cut 34\n"
 	"-1 0 0 0 0 2 0 0\n"
 	"0 0 0 0 0 0 0 0\n"
 	"0 0 0 0 0 2 0 0\n"
 	"0 0 0 0 0 0 0 0\n"
+	"0 0\n"
 	"cut_threshold 0.5\n"
 	"leaf 20\n"
 	"5 0 0 0 0 0 0 0\n"
