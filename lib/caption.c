@@ -2031,6 +2031,27 @@ wn_caption_split_release(struct wn_caption_split *s)
 	memset(s, 0, sizeof(*s));
 }
 
+int
+wn_caption_npanels(const struct wn_caption_split *s)
+{
+	size_t i, j;
+	int k, l, n = 0;
+
+	for (i = 0; i < s->nsubs; i++)
+		for (k = 0; k < s->subs[i].nlabels; k++) {
+			const char *lab = s->subs[i].labels[k];
+			int seen = 0;
+
+			/* counted where it first appears */
+			for (j = 0; j <= i && !seen; j++)
+				for (l = 0; l < (j < i ? s->subs[j].nlabels : k) &&
+					    !seen; l++)
+					seen = strcmp(s->subs[j].labels[l], lab) == 0;
+			n += !seen;
+		}
+	return n;
+}
+
 static int
 ctx_init(struct ctx *x, const uint32_t *cp, int n)
 {

@@ -111,6 +111,8 @@ int wn_caption_split_cp(const struct wn_caption_model *m, const uint32_t *cp,
 			struct wn_caption_split *ret)
 	__attribute__((warn_unused_result));
 void wn_caption_split_release(struct wn_caption_split *s);
+/* How many panels the sub-captions of s name: their distinct labels. */
+int wn_caption_npanels(const struct wn_caption_split *s);
 
 /* Baseline for evaluation: a sub-caption at every "(X)" with X one letter. */
 int wn_caption_split_baseline(const uint32_t *cp, size_t ncp,

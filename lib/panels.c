@@ -2710,8 +2710,43 @@ wn_panels_collect_leaves(struct wn_panels_page *pg,
 }
 
 int
-wn_panels_detect_file(const struct wn_panel_model *m, const char *path,
+wn_panels_detect_hint(const struct wn_panel_model *m,
+		      const struct wn_image *rgb, int want,
 		      struct wn_panel_set *ret)
+{
+	static const float lower[] = { 0.35f, 0.25f, 0.15f };
+	struct wn_panel_model weaker;
+	size_t k;
+	int rc;
+
+	if ((rc = wn_panels_detect(m, rgb, ret)) < 0 || want < 2 ||
+	    (int)ret->n >= want)
+		return rc;
+	weaker = *m;	/* shares the glyph weights: never released */
+	for (k = 0; k < sizeof(lower) / sizeof(lower[0]) && (int)ret->n < want;
+	     k++) {
+		struct wn_panel_set s = { 0 };
+
+		if (lower[k] >= m->cut_threshold)
+			continue;
+		weaker.cut_threshold = lower[k];
+		if ((rc = wn_panels_detect(&weaker, rgb, &s)) < 0) {
+			wn_panel_set_release(ret);
+			return rc;
+		}
+		if (s.n > ret->n && (int)s.n <= want + 1) {
+			wn_panel_set_release(ret);
+			*ret = s;
+		} else {
+			wn_panel_set_release(&s);
+		}
+	}
+	return 0;
+}
+
+int
+wn_panels_detect_file_hint(const struct wn_panel_model *m, const char *path,
+			   int want, struct wn_panel_set *ret)
 {
 	struct wn_img_opts o = { .channels = 3,
 				 .min_side = WN_PANELS_DECODE_MIN_SIDE };
@@ -2721,9 +2756,16 @@ wn_panels_detect_file(const struct wn_panel_model *m, const char *path,
 	rc = wn_image_load_file(path, &o, &img);
 	if (rc < 0)
 		return rc;
-	rc = wn_panels_detect(m, &img, ret);
+	rc = wn_panels_detect_hint(m, &img, want, ret);
 	wn_image_release(&img);
 	return rc;
+}
+
+int
+wn_panels_detect_file(const struct wn_panel_model *m, const char *path,
+		      struct wn_panel_set *ret)
+{
+	return wn_panels_detect_file_hint(m, path, 0, ret);
 }
 
 void

@@ -61,10 +61,27 @@ int wn_panels_detect(const struct wn_panel_model *m, const struct wn_image *rgb,
 		     struct wn_panel_set *ret)
 	__attribute__((warn_unused_result));
 
+/*
+ * wn_panels_detect() for a figure whose caption names want panels (want < 2:
+ * no hint).  When fewer panels are found, the separators are tried again
+ * with the cut threshold lowered step by step (0.35, 0.25, 0.15), and a
+ * result with more panels, but not more than want + 1, is kept: a caption
+ * that lists panels A-D is evidence for the weaker gutters between them.
+ */
+int wn_panels_detect_hint(const struct wn_panel_model *m,
+			  const struct wn_image *rgb, int want,
+			  struct wn_panel_set *ret)
+	__attribute__((warn_unused_result));
+
 /* Load path with the recommended decode options and detect.  Errors as
    wn_image_load_file() and wn_panels_detect(). */
 int wn_panels_detect_file(const struct wn_panel_model *m, const char *path,
 			  struct wn_panel_set *ret)
+	__attribute__((warn_unused_result));
+/* The same with the caption's panel count (see wn_panels_detect_hint()). */
+int wn_panels_detect_file_hint(const struct wn_panel_model *m,
+			       const char *path, int want,
+			       struct wn_panel_set *ret)
 	__attribute__((warn_unused_result));
 
 void wn_panel_set_release(struct wn_panel_set *s);

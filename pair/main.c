@@ -316,6 +316,17 @@ run_standalone(const struct opts *o)
 		wn_error("cannot read '%s': %s", o->caption_file, wn_strerror(rc));
 		return wn_exit_status(rc);
 	}
+	if (o->subs_file) {
+		if ((rc = load_subs(o->subs_file, caption, len, &cs)) < 0) {
+			status = wn_exit_status(rc);
+			goto out;
+		}
+	} else if ((rc = wn_caption_split(NULL, caption, len, &cs)) < 0) {
+		wn_error("cannot split the caption '%s': %s", o->caption_file,
+			 wn_strerror(rc));
+		status = wn_exit_status(rc);
+		goto out;
+	}
 	if (o->panels_file) {
 		if ((rc = load_panels(o->panels_file, &ps)) < 0) {
 			status = wn_exit_status(rc);
@@ -341,19 +352,10 @@ run_standalone(const struct opts *o)
 			 o->model ? o->model : "(shipped)", wn_strerror(rc));
 		status = o->model ? EX_CONFIG : EX_SOFTWARE;
 		goto out;
-	} else if ((rc = wn_panels_detect_file(pm, o->image, &ps)) < 0) {
+	} else if ((rc = wn_panels_detect_file_hint(pm, o->image,
+						     wn_caption_npanels(&cs),
+						     &ps)) < 0) {
 		wn_error("cannot split '%s': %s", o->image, wn_strerror(rc));
-		status = wn_exit_status(rc);
-		goto out;
-	}
-	if (o->subs_file) {
-		if ((rc = load_subs(o->subs_file, caption, len, &cs)) < 0) {
-			status = wn_exit_status(rc);
-			goto out;
-		}
-	} else if ((rc = wn_caption_split(NULL, caption, len, &cs)) < 0) {
-		wn_error("cannot split the caption '%s': %s", o->caption_file,
-			 wn_strerror(rc));
 		status = wn_exit_status(rc);
 		goto out;
 	}

@@ -592,12 +592,11 @@ fig_load(struct db_ctx *c, int64_t id, struct fig *f)
 		}
 		f->path = wn_buf_detach(&b, NULL);
 	}
-	if (f->need & 2) {
-		f->caption = dup_col(st, 2, &f->caption_len);
-		if (f->caption == NULL) {
-			rc = -ENOMEM;
-			goto out;
-		}
+	/* the caption: to split, or for how many panels it names */
+	f->caption = dup_col(st, 2, &f->caption_len);
+	if ((f->need & 2) && f->caption == NULL) {
+		rc = -ENOMEM;
+		goto out;
 	}
 	rc = 1;
 out:
@@ -639,14 +638,18 @@ fig_work(void *ud, size_t i)
 	struct db_ctx *c = ud;
 	struct fig *f = &c->figs[i];
 
+	int want = 0;
+
+	if ((f->need & 2) || f->caption != NULL)
+		f->crc = wn_caption_split(c->cm, f->caption ? f->caption : "",
+					  f->caption_len, &f->cs);
+	if (f->crc == 0)
+		want = wn_caption_npanels(&f->cs);
 	if (f->need & 1) {
-		f->prc = f->path ? wn_panels_detect_file(c->pm, f->path,
-							 &f->set) :
+		f->prc = f->path ? wn_panels_detect_file_hint(c->pm, f->path,
+							      want, &f->set) :
 			-ENOENT;
 	}
-	if (f->need & 2)
-		f->crc = wn_caption_split(c->cm, f->caption, f->caption_len,
-					  &f->cs);
 }
 
 /* Sub-captions and shared spans as rows, in text order. */

@@ -54,6 +54,34 @@ split(const char *text, struct wn_caption_split *s)
 	return wn_caption_split(NULL, text, strlen(text), s);
 }
 
+/* The panel count a caption gives the detector: distinct labels, ranges
+   expanded, a label named twice counted once. */
+static void
+test_npanels(void)
+{
+	static const struct {
+		const char *text;
+		int n;
+	} cases[] = {
+		{ "Cells in culture. (A) Control. (B) Treated. (C) Both.", 3 },
+		{ "Overview. (A-C) Sections of one brain. (D) Quantification.", 4 },
+		{ "Western blots. (A) Input; (B) IP. (A, B) Two exposures.", 2 },
+		{ "A single micrograph of the liver (n = 3).", 0 },
+		{ "", 0 },
+	};
+	struct wn_caption_split s;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CU_ASSERT_EQUAL_FATAL(split(cases[i].text, &s), 0);
+		if (wn_caption_npanels(&s) != cases[i].n)
+			fprintf(stderr, "'%s': %d panels\n", cases[i].text,
+				wn_caption_npanels(&s));
+		CU_ASSERT_EQUAL(wn_caption_npanels(&s), cases[i].n);
+		wn_caption_split_release(&s);
+	}
+}
+
 static void
 test_decode(void)
 {
@@ -449,6 +477,7 @@ main(void)
 	CU_add_test(s, "postfix markers", test_split_postfix);
 	CU_add_test(s, "captions without markers", test_split_no_markers);
 	CU_add_test(s, "JSON output", test_json);
+	CU_add_test(s, "panel count", test_npanels);
 	CU_add_test(s, "model file", test_model_file);
 	CU_add_test(s, "baseline", test_baseline);
 	CU_add_test(s, "random input", test_random);

@@ -1,0 +1,55 @@
+#!/bin/sh
+# The caption's panel count as a hint to the panel detector: an eLife figure
+# of eight plots (A-D and E-H in two columns) whose weaker gutters the image
+# alone does not show, split with its caption in the standalone form of
+# winnow-pair and in the database form of winnow-split.
+. "$TESTLIB"
+D=$TESTDATA/pair
+F=encoda_elife-30274-v1_fig2-figsupp2
+command -v winnow-split >/dev/null 2>&1 || { echo "skip: no winnow-split"; exit 77; }
+
+# without the caption, fewer panels (else this figure no longer tests the hint)
+expect 0 winnow-split --json "$D/$F.jpg"
+n=$(grep -o '"label"' "$T/out" | wc -l)
+[ "$n" -lt 8 ] || fail "the image alone gives $n panels: choose a harder figure"
+
+# with it, the eight panels, each with its own letter
+expect 0 winnow-pair --json --image "$D/$F.jpg" --caption-file "$D/$F.txt"
+grep -o '"labels":\["[A-Z]"\]' "$T/out" | sort | tr -d '\n' >"$T/labs"
+[ "$(cat "$T/labs")" = '"labels":["A"]"labels":["B"]"labels":["C"]"labels":["D"]"labels":["E"]"labels":["F"]"labels":["G"]"labels":["H"]' ] ||
+	fail "labels: $(cat "$T/labs")"
+ok "standalone: eight panels A-H"
+
+# a caption that names no panels changes nothing
+printf 'A figure of plots.\n' >"$T/plain.txt"
+expect 0 winnow-pair --json --image "$D/$F.jpg" --caption-file "$T/plain.txt"
+[ "$(grep -o '"x":' "$T/out" | wc -l)" -eq 1 ] || fail "unlabelled caption: not one whole-figure pair"
+ok "no hint without labels"
+
+# the database form: winnow-split reads the caption with the figure
+expect 0 winnow-db init
+mkdir -p "$T/w-store/e" || fail "store"
+cp "$D/$F.jpg" "$T/w-store/e/$F.jpg"
+sha=$(sha256sum "$D/$F.jpg" | cut -d' ' -f1)
+bytes=$(wc -c <"$D/$F.jpg")
+sql "INSERT INTO documents (id, source, source_id, base_id, version, license)
+       VALUES (1, 'pmc', 'PMC901.1', 'PMC901', 1, 'CC BY');
+     INSERT INTO images (id, sha256, path, bytes, format)
+       VALUES (1, '$sha', 'e/$F.jpg', $bytes, 'jpeg');
+     INSERT INTO figures (id, document_id, ordinal, caption, image_id, status)
+       VALUES (1, 1, 0, rtrim(CAST(readfile('$D/$F.txt') AS TEXT), char(10)), 1, 'ok')" ||
+	fail "fixture"
+expect 0 winnow-split --all
+[ "$(sql "SELECT count(*) FROM panels WHERE figure_id = 1")" -eq 8 ] ||
+	fail "database: $(sql "SELECT count(*) FROM panels") panels"
+ok "database: eight panels"
+# the caption groups A-C with E-G, and D with H: two texts, the bottom row's
+# (D, H) for the bottom row only
+echo 1 | winnow-pair >"$T/ids" 2>"$T/err" || fail "winnow-pair: $(cat "$T/err")"
+[ "$(sql "SELECT count(*) FROM pairs WHERE figure_id = 1 AND status = 'kept'")" -eq 8 ] ||
+	fail "database: $(sql "SELECT count(*) FROM pairs WHERE status = 'kept'") kept pairs"
+[ "$(sql "SELECT count(DISTINCT caption) FROM pairs WHERE figure_id = 1")" -eq 2 ] ||
+	fail "database: not the two sub-caption groups"
+[ "$(sql "SELECT count(*) FROM pairs a JOIN pairs b ON a.caption = b.caption
+	WHERE a.y > 800 AND b.y < 800")" -eq 0 ] || fail "database: D and H share a text with A-C, E-G"
+ok "database: eight pairs, each with its group's sub-caption"
