@@ -224,9 +224,11 @@ wn_panel_model_parse(const char *text, size_t len, struct wn_panel_model **ret)
 	if (!tok_is(&p, end, "fg_threshold") ||
 	    tok_float(&p, end, &m->fg_threshold) < 0)
 		goto out;
+	/* models made before the equal-parts features have 32 cut weights:
+	   theirs, with 0 for the new ones, score as they always did */
 	if (!tok_is(&p, end, "cut") ||
 	    tok_int(&p, end, 1, WN_PANELS_CUT_NF,
-		    &n) < 0 || n != WN_PANELS_CUT_NF ||
+		    &n) < 0 || (n != WN_PANELS_CUT_NF && n != 32) ||
 	    read_floats(&p, end, m->cut_w, n) < 0)
 		goto out;
 	if (!tok_is(&p, end, "cut_threshold") ||

@@ -64,9 +64,10 @@ int wn_panels_detect(const struct wn_panel_model *m, const struct wn_image *rgb,
 /*
  * wn_panels_detect() for a figure whose caption names want panels (want < 2:
  * no hint).  When fewer panels are found, the separators are tried again
- * with the cut threshold lowered step by step (0.35, 0.25, 0.15), and a
- * result with more panels, but not more than want + 1, is kept: a caption
- * that lists panels A-D is evidence for the weaker gutters between them.
+ * with the cut threshold lowered step by step (0.35, 0.25, 0.15, where below
+ * the model's own), and a result with more panels, but not more than
+ * want + 1, is kept: a caption that lists panels A-D is evidence for the
+ * weaker gutters between them.
  */
 int wn_panels_detect_hint(const struct wn_panel_model *m,
 			  const struct wn_image *rgb, int want,

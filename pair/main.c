@@ -303,6 +303,9 @@ run_standalone(const struct opts *o)
 	struct wn_panel_model *pm = NULL;
 	struct wn_panel_set ps = { 0 };
 	struct wn_caption_split cs = { 0 };
+	struct wn_img_opts panel_io = { .channels = 3,
+					.min_side = WN_PANELS_DECODE_MIN_SIDE };
+	struct wn_image img = { 0 };
 	struct pair_panel *panels = NULL;
 	struct pair_sub *subs = NULL;
 	struct wn_buf *texts = NULL;
@@ -315,17 +318,6 @@ run_standalone(const struct opts *o)
 	if ((rc = read_caption(o->caption_file, &caption, &len)) < 0) {
 		wn_error("cannot read '%s': %s", o->caption_file, wn_strerror(rc));
 		return wn_exit_status(rc);
-	}
-	if (o->subs_file) {
-		if ((rc = load_subs(o->subs_file, caption, len, &cs)) < 0) {
-			status = wn_exit_status(rc);
-			goto out;
-		}
-	} else if ((rc = wn_caption_split(NULL, caption, len, &cs)) < 0) {
-		wn_error("cannot split the caption '%s': %s", o->caption_file,
-			 wn_strerror(rc));
-		status = wn_exit_status(rc);
-		goto out;
 	}
 	if (o->panels_file) {
 		if ((rc = load_panels(o->panels_file, &ps)) < 0) {
@@ -352,9 +344,26 @@ run_standalone(const struct opts *o)
 			 o->model ? o->model : "(shipped)", wn_strerror(rc));
 		status = o->model ? EX_CONFIG : EX_SOFTWARE;
 		goto out;
-	} else if ((rc = wn_panels_detect_file_hint(pm, o->image,
-						     wn_caption_npanels(&cs),
-						     &ps)) < 0) {
+	} else if ((rc = wn_image_load_file(o->image, &panel_io, &img)) < 0) {
+		wn_error("cannot split '%s': %s", o->image, wn_strerror(rc));
+		status = wn_exit_status(rc);
+		goto out;
+	}
+	if (o->subs_file) {
+		if ((rc = load_subs(o->subs_file, caption, len, &cs)) < 0) {
+			status = wn_exit_status(rc);
+			goto out;
+		}
+	} else if ((rc = wn_caption_split(NULL, caption, len, &cs)) < 0) {
+		wn_error("cannot split the caption '%s': %s", o->caption_file,
+			 wn_strerror(rc));
+		status = wn_exit_status(rc);
+		goto out;
+	}
+	/* the caption names how many panels to look for */
+	if (pm != NULL && (rc = wn_panels_detect_hint(pm, &img,
+						      wn_caption_npanels(&cs),
+						      &ps)) < 0) {
 		wn_error("cannot split '%s': %s", o->image, wn_strerror(rc));
 		status = wn_exit_status(rc);
 		goto out;
@@ -432,6 +441,7 @@ out:
 	free(panels);
 	wn_caption_split_release(&cs);
 	wn_panel_set_release(&ps);
+	wn_image_release(&img);
 	wn_panel_model_free(pm);
 	free(caption);
 	return status;

@@ -550,9 +550,12 @@ dup_col(sqlite3_stmt *st, int col, size_t *ret_len)
 	return s;
 }
 
-/* Load what figure id still needs; 1 if anything, 0 if nothing, <0 error. */
+/*
+ * Load what figure id still needs, with its image path and caption (only the
+ * needs when need_only); 1 if anything, 0 if nothing, <0 error.
+ */
 static int
-fig_load(struct db_ctx *c, int64_t id, struct fig *f)
+fig_load(struct db_ctx *c, int64_t id, int need_only, struct fig *f)
 {
 	sqlite3_stmt *st = c->st_need;
 	int rc;
@@ -574,8 +577,8 @@ fig_load(struct db_ctx *c, int64_t id, struct fig *f)
 	}
 	f->need = (sqlite3_column_int(st, 3) ? 1 : 0) |
 		(sqlite3_column_int(st, 4) ? 2 : 0);
-	if (f->need == 0) {
-		rc = 0;
+	if (f->need == 0 || need_only) {
+		rc = f->need != 0;
 		goto out;
 	}
 	f->image_id = sqlite3_column_int64(st, 0);
@@ -593,8 +596,8 @@ fig_load(struct db_ctx *c, int64_t id, struct fig *f)
 		f->path = wn_buf_detach(&b, NULL);
 	}
 	/* the caption: to split, or for how many panels it names */
-	f->caption = dup_col(st, 2, &f->caption_len);
-	if ((f->need & 2) && f->caption == NULL) {
+	if (sqlite3_column_type(st, 2) != SQLITE_NULL &&
+	    (f->caption = dup_col(st, 2, &f->caption_len)) == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -764,7 +767,7 @@ flush_batch(struct db_ctx *c)
 		int wrote = 0, r2;
 
 		/* another process may have split it meanwhile */
-		r2 = fig_load(c, f->id, &again);
+		r2 = fig_load(c, f->id, 1, &again);
 		if (r2 < 0) {
 			rc = r2;
 			break;
@@ -902,7 +905,7 @@ run_db(const struct opts *o, int argc, char **argv)
 			goto out;
 		if (rc == 0)
 			break;
-		rc = fig_load(&c, id, &c.figs[c.nfigs]);
+		rc = fig_load(&c, id, 0, &c.figs[c.nfigs]);
 		if (rc < 0)
 			goto out;
 		if (rc == 0)

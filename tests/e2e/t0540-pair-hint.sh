@@ -20,12 +20,6 @@ grep -o '"labels":\["[A-Z]"\]' "$T/out" | sort | tr -d '\n' >"$T/labs"
 	fail "labels: $(cat "$T/labs")"
 ok "standalone: eight panels A-H"
 
-# a caption that names no panels changes nothing
-printf 'A figure of plots.\n' >"$T/plain.txt"
-expect 0 winnow-pair --json --image "$D/$F.jpg" --caption-file "$T/plain.txt"
-[ "$(grep -o '"x":' "$T/out" | wc -l)" -eq 1 ] || fail "unlabelled caption: not one whole-figure pair"
-ok "no hint without labels"
-
 # the database form: winnow-split reads the caption with the figure
 expect 0 winnow-db init
 mkdir -p "$T/w-store/e" || fail "store"
@@ -37,12 +31,20 @@ sql "INSERT INTO documents (id, source, source_id, base_id, version, license)
      INSERT INTO images (id, sha256, path, bytes, format)
        VALUES (1, '$sha', 'e/$F.jpg', $bytes, 'jpeg');
      INSERT INTO figures (id, document_id, ordinal, caption, image_id, status)
-       VALUES (1, 1, 0, rtrim(CAST(readfile('$D/$F.txt') AS TEXT), char(10)), 1, 'ok')" ||
+       VALUES (1, 1, 0, rtrim(CAST(readfile('$D/$F.txt') AS TEXT), char(10)), 1, 'ok'),
+              (2, 1, 1, 'The same plots, with a caption that names no panel.', 1, 'ok'),
+              (3, 1, 2, NULL, 1, 'ok')" ||
 	fail "fixture"
 expect 0 winnow-split --all
 [ "$(sql "SELECT count(*) FROM panels WHERE figure_id = 1")" -eq 8 ] ||
-	fail "database: $(sql "SELECT count(*) FROM panels") panels"
+	fail "database: $(sql "SELECT count(*) FROM panels WHERE figure_id = 1") panels"
 ok "database: eight panels"
+# no hint from a caption without labels, or from no caption
+[ "$(sql "SELECT count(*) FROM panels WHERE figure_id = 2")" -eq "$n" ] ||
+	fail "unlabelled caption: $(sql "SELECT count(*) FROM panels WHERE figure_id = 2") panels, not $n"
+[ "$(sql "SELECT count(*) FROM panels WHERE figure_id = 3")" -eq "$n" ] ||
+	fail "no caption: $(sql "SELECT count(*) FROM panels WHERE figure_id = 3") panels, not $n"
+ok "database: no hint without labels"
 # the caption groups A-C with E-G, and D with H: two texts, the bottom row's
 # (D, H) for the bottom row only
 echo 1 | winnow-pair >"$T/ids" 2>"$T/err" || fail "winnow-pair: $(cat "$T/err")"
@@ -51,5 +53,5 @@ echo 1 | winnow-pair >"$T/ids" 2>"$T/err" || fail "winnow-pair: $(cat "$T/err")"
 [ "$(sql "SELECT count(DISTINCT caption) FROM pairs WHERE figure_id = 1")" -eq 2 ] ||
 	fail "database: not the two sub-caption groups"
 [ "$(sql "SELECT count(*) FROM pairs a JOIN pairs b ON a.caption = b.caption
-	WHERE a.y > 800 AND b.y < 800")" -eq 0 ] || fail "database: D and H share a text with A-C, E-G"
+	WHERE a.figure_id = 1 AND b.figure_id = 1 AND a.y > 800 AND b.y < 800")" -eq 0 ] || fail "database: D and H share a text with A-C, E-G"
 ok "database: eight pairs, each with its group's sub-caption"

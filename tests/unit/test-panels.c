@@ -150,6 +150,38 @@ test_model_roundtrip(void)
 	free(text);
 }
 
+/* A model file from before the equal-parts features (32 cut weights) still
+   loads; one with another count does not. */
+static void
+test_model_old(void)
+{
+	struct wn_panel_model *m = NULL;
+	char *text = malloc(wn_panels_model_len + 1), *cut, *p;
+	int k;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	memcpy(text, wn_panels_model_text, wn_panels_model_len);
+	text[wn_panels_model_len] = '\0';
+	cut = strstr(text, "\ncut 34\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cut);
+	memcpy(cut, "\ncut 32\n", 8);
+	/* blank out the last two of the 34 weights */
+	for (p = cut + 8, k = 0; k < 32; k++) {
+		p += strspn(p, " \n");
+		p += strcspn(p, " \n");
+	}
+	for (; *p != '\n' || p[1] != 'c'; p++)
+		*p = ' ';
+	CU_ASSERT_EQUAL(wn_panel_model_parse(text, strlen(text), &m), 0);
+	wn_panel_model_free(m);
+	m = NULL;
+	memcpy(cut, "\ncut 33\n", 8);
+	CU_ASSERT_EQUAL(wn_panel_model_parse(text, strlen(text), &m),
+			-WN_EFORMAT);
+	CU_ASSERT_PTR_NULL(m);
+	free(text);
+}
+
 static void
 test_grid(int black)
 {
@@ -242,6 +274,56 @@ test_plot_grid(void)
 					 114, 3);
 	CU_ASSERT_EQUAL(found, 16);
 	wn_panel_set_release(&s);
+	wn_image_release(&img);
+}
+
+static int
+same_sets(const struct wn_panel_set *a, const struct wn_panel_set *b)
+{
+	size_t i;
+
+	if (a->n != b->n)
+		return 0;
+	for (i = 0; i < a->n; i++)
+		if (a->v[i].x != b->v[i].x || a->v[i].y != b->v[i].y ||
+		    a->v[i].w != b->v[i].w || a->v[i].h != b->v[i].h ||
+		    strcmp(a->v[i].label, b->v[i].label) != 0)
+			return 0;
+	return 1;
+}
+
+/* The caption's panel count: no count, or one the image already meets,
+   changes nothing; a larger one never loses panels and never gives more
+   than one over it. */
+static void
+test_hint(void)
+{
+	static const int wants[] = { 0, 1, 2, 4, 16, 17, 40 };
+	struct wn_image img;
+	struct wn_panel_set plain = { 0 };
+	size_t k;
+	int r, c;
+
+	CU_ASSERT_EQUAL_FATAL(new_image(&img, 640, 520, 3, 255), 0);
+	for (r = 0; r < 4; r++)
+		for (c = 0; c < 4; c++)
+			paint_plot(&img, 10 + c * 152, 10 + r * 122, 150, 120,
+				   r * 4 + c);
+	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(model, &img, &plain), 0);
+	for (k = 0; k < sizeof(wants) / sizeof(wants[0]); k++) {
+		struct wn_panel_set s = { 0 };
+
+		CU_ASSERT_EQUAL_FATAL(wn_panels_detect_hint(model, &img,
+							    wants[k], &s), 0);
+		if (wants[k] <= (int)plain.n) {
+			CU_ASSERT_TRUE(same_sets(&s, &plain));
+		} else {
+			CU_ASSERT_TRUE(s.n >= plain.n &&
+				       (int)s.n <= wants[k] + 1);
+		}
+		wn_panel_set_release(&s);
+	}
+	wn_panel_set_release(&plain);
 	wn_image_release(&img);
 }
 
@@ -586,6 +668,8 @@ main(void)
 	    !CU_add_test(s, "shipped model", test_model_builtin) ||
 	    !CU_add_test(s, "bad model files", test_model_bad) ||
 	    !CU_add_test(s, "model round trip", test_model_roundtrip) ||
+	    !CU_add_test(s, "model of 32 cut weights", test_model_old) ||
+	    !CU_add_test(s, "caption's panel count", test_hint) ||
 	    !CU_add_test(s, "grid on white", test_grid_white) ||
 	    !CU_add_test(s, "grid on black", test_grid_black) ||
 	    !CU_add_test(s, "grid of plots, thin gutters", test_plot_grid) ||
