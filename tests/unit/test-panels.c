@@ -251,6 +251,19 @@ paint_plot(struct wn_image *img, int x, int y, int w, int h, int k)
 		}
 }
 
+/* A 4 x 4 grid of line plots of 150 x 120, two pixels apart, from (10, 10). */
+static int
+plot_grid(struct wn_image *img)
+{
+	int r, c, rc = new_image(img, 640, 520, 3, 255);
+
+	for (r = 0; rc == 0 && r < 4; r++)
+		for (c = 0; c < 4; c++)
+			paint_plot(img, 10 + c * 152, 10 + r * 122, 150, 120,
+				   r * 4 + c);
+	return rc;
+}
+
 /* Line plots in a regular grid, two pixels apart: too thin a gutter for the
    model alone, but the period tells. */
 static void
@@ -260,11 +273,7 @@ test_plot_grid(void)
 	struct wn_panel_set s = { 0 };
 	int r, c, found = 0;
 
-	CU_ASSERT_EQUAL_FATAL(new_image(&img, 640, 520, 3, 255), 0);
-	for (r = 0; r < 4; r++)
-		for (c = 0; c < 4; c++)
-			paint_plot(&img, 10 + c * 152, 10 + r * 122, 150, 120,
-				   r * 4 + c);
+	CU_ASSERT_EQUAL_FATAL(plot_grid(&img), 0);
 	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(model, &img, &s), 0);
 	CU_ASSERT_TRUE(s.compound);
 	CU_ASSERT_EQUAL(s.n, 16);
@@ -302,13 +311,8 @@ test_hint(void)
 	struct wn_image img;
 	struct wn_panel_set plain = { 0 };
 	size_t k;
-	int r, c;
 
-	CU_ASSERT_EQUAL_FATAL(new_image(&img, 640, 520, 3, 255), 0);
-	for (r = 0; r < 4; r++)
-		for (c = 0; c < 4; c++)
-			paint_plot(&img, 10 + c * 152, 10 + r * 122, 150, 120,
-				   r * 4 + c);
+	CU_ASSERT_EQUAL_FATAL(plot_grid(&img), 0);
 	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(model, &img, &plain), 0);
 	for (k = 0; k < sizeof(wants) / sizeof(wants[0]); k++) {
 		struct wn_panel_set s = { 0 };
@@ -362,11 +366,7 @@ test_plot_grid_touching(void)
 	struct wn_panel_set s = { 0 };
 	int r, c, found = 0;
 
-	CU_ASSERT_EQUAL_FATAL(new_image(&img, 640, 520, 3, 255), 0);
-	for (r = 0; r < 4; r++)
-		for (c = 0; c < 4; c++)
-			paint_plot(&img, 10 + c * 152, 10 + r * 122, 150, 120,
-				   r * 4 + c);
+	CU_ASSERT_EQUAL_FATAL(plot_grid(&img), 0);
 	paint_block(&img, 156, 10 + 2 * 122 + 50, 16, 8, 41, 20, 120);
 	paint_block(&img, 308, 10 + 2 * 122 + 50, 16, 8, 42, 20, 120);
 	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(model, &img, &s), 0);
