@@ -640,14 +640,16 @@ fig_work(void *ud, size_t i)
 {
 	struct db_ctx *c = ud;
 	struct fig *f = &c->figs[i];
-
 	int want = 0;
 
-	if ((f->need & 2) || f->caption != NULL)
-		f->crc = wn_caption_split(c->cm, f->caption ? f->caption : "",
-					  f->caption_len, &f->cs);
-	if (f->crc == 0)
-		want = wn_caption_npanels(&f->cs);
+	/* split to store (need & 2), or to count the panels it names; a
+	   figure that needs its caption split has one */
+	if (f->caption != NULL) {
+		f->crc = wn_caption_split(c->cm, f->caption, f->caption_len,
+					  &f->cs);
+		if (f->crc == 0)
+			want = wn_caption_npanels(&f->cs);
+	}
 	if (f->need & 1) {
 		f->prc = f->path ? wn_panels_detect_file_hint(c->pm, f->path,
 							      want, &f->set) :
