@@ -110,6 +110,7 @@ struct wn_panels_page {
 	struct leaf *leaves;	/* owned: up to MAX_LEAVES */
 	size_t nleaves;
 	float top_score;	/* best separator score of the whole figure */
+	float cut_threshold;	/* the model's, or lower on a caption's hint */
 	struct rect grids[GRID_MAX_RECTS];	/* regular grids cut */
 	int ngrids;
 	struct leaf *labels;	/* owned: free-standing letters found */
@@ -558,6 +559,7 @@ wn_panels_page_new(const struct wn_panel_model *m, const struct wn_image *img,
 	if (pg == NULL)
 		return -ENOMEM;
 	pg->m = m;
+	pg->cut_threshold = m != NULL ? m->cut_threshold : 0.5f;
 	ch = img->channels;
 	pg->ow = img->orig_width > 0 ? img->orig_width : img->width;
 	pg->oh = img->orig_height > 0 ? img->orig_height : img->height;
@@ -1571,7 +1573,7 @@ xy_cut(struct wn_panels_page *pg, struct rect r, int depth, int mode)
 		}
 		if (depth == 0)
 			pg->top_score = best;
-		if (best < pg->m->cut_threshold)
+		if (best < pg->cut_threshold)
 			axis = -1;
 	}
 	if (axis < 0 || pg->nleaves >= MAX_LEAVES) {
@@ -1581,7 +1583,7 @@ xy_cut(struct wn_panels_page *pg, struct rect r, int depth, int mode)
 	/* cut at every accepted candidate on that axis, in order */
 	{
 		int from = axis == 0 ? 0 : nh, to = axis == 0 ? nh : n;
-		float thr = mode == 1 ? 0.5f : pg->m->cut_threshold;
+		float thr = mode == 1 ? 0.5f : pg->cut_threshold;
 
 		qsort(c + from, (size_t)(to - from), sizeof(*c), cmp_cand);
 		rc = cut_parts(pg, &r, axis, c + from, to - from, thr, depth,
@@ -2517,20 +2519,24 @@ wn_panels_detect(const struct wn_panel_model *m, const struct wn_image *rgb,
 	return wn_panels_detect_ex(m, rgb, ret, NULL);
 }
 
-int
-wn_panels_detect_ex(const struct wn_panel_model *m, const struct wn_image *rgb,
-		    struct wn_panel_set *ret, float *ret_feat)
+/*
+ * The panels of a prepared page, cut at pg->cut_threshold.  The page keeps
+ * what its preparation found (mask, integrals, free letters), so it can be
+ * cut again at another threshold.
+ */
+static int
+detect_page(struct wn_panels_page *pg, struct wn_panel_set *ret,
+	    float *ret_feat)
 {
-	struct wn_panels_page *pg = NULL;
+	const struct wn_panel_model *m = pg->m;
 	struct wn_panel_set s = { 0 };
 	struct rect whole, *wr = NULL;
 	size_t i, j, np = 0;
 	int rc, upper = 0, lower = 0;
 
-	if (m == NULL || rgb == NULL || ret == NULL)
-		return -EINVAL;
-	if ((rc = wn_panels_page_new(m, rgb, &pg)) < 0)
-		return rc;
+	pg->nleaves = 0;
+	pg->ngrids = 0;
+	pg->top_score = 0;
 	s.width = pg->ow;
 	s.height = pg->oh;
 	whole = (struct rect){ 0, 0, pg->W, pg->H };
@@ -2663,6 +2669,21 @@ done:
 out:
 	free(wr);
 	wn_panel_set_release(&s);
+	return rc;
+}
+
+int
+wn_panels_detect_ex(const struct wn_panel_model *m, const struct wn_image *rgb,
+		    struct wn_panel_set *ret, float *ret_feat)
+{
+	struct wn_panels_page *pg = NULL;
+	int rc;
+
+	if (m == NULL || rgb == NULL || ret == NULL)
+		return -EINVAL;
+	if ((rc = wn_panels_page_new(m, rgb, &pg)) < 0)
+		return rc;
+	rc = detect_page(pg, ret, ret_feat);
 	wn_panels_page_free(pg);
 	return rc;
 }
@@ -2717,45 +2738,53 @@ wn_panels_detect_hint(const struct wn_panel_model *m,
 		      struct wn_panel_set *ret)
 {
 	static const float lower[] = { 0.35f, 0.25f, 0.15f };
-	struct wn_panel_model weaker;
+	struct wn_panels_page *pg = NULL;
 	size_t k;
 	int rc;
 
-	if ((rc = wn_panels_detect(m, rgb, ret)) < 0 || want < 2 ||
-	    (int)ret->n >= want)
+	if (m == NULL || rgb == NULL || ret == NULL)
+		return -EINVAL;
+	if ((rc = wn_panels_page_new(m, rgb, &pg)) < 0)
 		return rc;
-	weaker = *m;	/* shares the glyph weights: never released */
-	for (k = 0; k < sizeof(lower) / sizeof(lower[0]) && (int)ret->n < want;
-	     k++) {
+	rc = detect_page(pg, ret, NULL);
+	/* the same page, cut again at lower thresholds */
+	for (k = 0; rc == 0 && want >= 2 && (int)ret->n < want &&
+	     k < sizeof(lower) / sizeof(lower[0]); k++) {
 		struct wn_panel_set s = { 0 };
 
 		if (lower[k] >= m->cut_threshold)
 			continue;
-		weaker.cut_threshold = lower[k];
-		if ((rc = wn_panels_detect(&weaker, rgb, &s)) < 0) {
+		pg->cut_threshold = lower[k];
+		if ((rc = detect_page(pg, &s, NULL)) < 0) {
 			wn_panel_set_release(ret);
-			return rc;
-		}
-		if (s.n > ret->n && (int)s.n <= want + 1) {
+		} else if (s.n > ret->n && (int)s.n <= want + 1) {
 			wn_panel_set_release(ret);
 			*ret = s;
 		} else {
 			wn_panel_set_release(&s);
 		}
 	}
-	return 0;
+	wn_panels_page_free(pg);
+	return rc;
+}
+
+int
+wn_panels_image_load(const char *path, struct wn_image *img)
+{
+	struct wn_img_opts o = { .channels = 3,
+				 .min_side = WN_PANELS_DECODE_MIN_SIDE };
+
+	return wn_image_load_file(path, &o, img);
 }
 
 int
 wn_panels_detect_file_hint(const struct wn_panel_model *m, const char *path,
 			   int want, struct wn_panel_set *ret)
 {
-	struct wn_img_opts o = { .channels = 3,
-				 .min_side = WN_PANELS_DECODE_MIN_SIDE };
 	struct wn_image img = { 0 };
 	int rc;
 
-	rc = wn_image_load_file(path, &o, &img);
+	rc = wn_panels_image_load(path, &img);
 	if (rc < 0)
 		return rc;
 	rc = wn_panels_detect_hint(m, &img, want, ret);

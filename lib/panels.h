@@ -74,6 +74,11 @@ int wn_panels_detect_hint(const struct wn_panel_model *m,
 			  struct wn_panel_set *ret)
 	__attribute__((warn_unused_result));
 
+/* Decode path as the detector wants it (RGB, reduced for speed); errors as
+   wn_image_load_file(). */
+int wn_panels_image_load(const char *path, struct wn_image *img)
+	__attribute__((warn_unused_result));
+
 /* Load path with the recommended decode options and detect.  Errors as
    wn_image_load_file() and wn_panels_detect(). */
 int wn_panels_detect_file(const struct wn_panel_model *m, const char *path,

@@ -303,8 +303,6 @@ run_standalone(const struct opts *o)
 	struct wn_panel_model *pm = NULL;
 	struct wn_panel_set ps = { 0 };
 	struct wn_caption_split cs = { 0 };
-	struct wn_img_opts panel_io = { .channels = 3,
-					.min_side = WN_PANELS_DECODE_MIN_SIDE };
 	struct wn_image img = { 0 };
 	struct pair_panel *panels = NULL;
 	struct pair_sub *subs = NULL;
@@ -344,7 +342,7 @@ run_standalone(const struct opts *o)
 			 o->model ? o->model : "(shipped)", wn_strerror(rc));
 		status = o->model ? EX_CONFIG : EX_SOFTWARE;
 		goto out;
-	} else if ((rc = wn_image_load_file(o->image, &panel_io, &img)) < 0) {
+	} else if ((rc = wn_panels_image_load(o->image, &img)) < 0) {
 		wn_error("cannot split '%s': %s", o->image, wn_strerror(rc));
 		status = wn_exit_status(rc);
 		goto out;

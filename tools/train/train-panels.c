@@ -207,13 +207,11 @@ fail:
 static int
 load_dev_image(const char *dev, struct train_fig *f, struct wn_image *img)
 {
-	struct wn_img_opts io = { .channels = 3,
-				  .min_side = WN_PANELS_DECODE_MIN_SIDE };
 	char path[4096];
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/%s", dev, f->file);
-	rc = wn_image_load_file(path, &io, img);
+	rc = wn_panels_image_load(path, img);
 	if (rc < 0) {
 		wn_warn("cannot read '%s': %s, skipping", path, wn_strerror(rc));
 		return rc;
