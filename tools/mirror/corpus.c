@@ -316,18 +316,29 @@ for_each_line(const char *path, size_t maxf, line_fn fn, void *ud)
 	return rc < 0 ? rc : 0;
 }
 
+/* Grow the array *v of *n entries of size bytes by one zeroed entry;
+   that entry, or NULL when out of memory. */
+static void *
+push_slot(void *v, size_t *n, size_t size)
+{
+	void **pv = v;
+	char *nv = realloc(*pv, (*n + 1) * size);
+
+	if (nv == NULL)
+		return NULL;
+	*pv = nv;
+	memset(nv + *n * size, 0, size);
+	return nv + (*n)++ * size;
+}
+
 /* Append a copy of s to the string array *v of *n entries. */
 static int
 push_str(char ***v, size_t *n, const char *s)
 {
-	char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	char **slot = push_slot(v, n, sizeof(**v));
 
-	if (nv == NULL)
+	if (slot == NULL || (*slot = strdup(s)) == NULL)
 		return -ENOMEM;
-	*v = nv;
-	if ((nv[*n] = strdup(s)) == NULL)
-		return -ENOMEM;
-	(*n)++;
 	return 0;
 }
 
@@ -336,20 +347,14 @@ static int
 search_line(void *ud, const char *path, char **f, size_t nf)
 {
 	struct mirror_corpus *c = ud;
-	struct mirror_search *s, *v;
+	struct mirror_search *s;
 	char *id, *save = NULL;
 
 	(void)path;
 	if (nf != 2)
 		return 0;
-	v = realloc(c->searches, (c->nsearches + 1) * sizeof(*v));
-	if (v == NULL)
-		return -ENOMEM;
-	c->searches = v;
-	s = &v[c->nsearches++];
-	memset(s, 0, sizeof(*s));
-	s->term = strdup(f[0]);
-	if (s->term == NULL)
+	s = push_slot(&c->searches, &c->nsearches, sizeof(*s));
+	if (s == NULL || (s->term = strdup(f[0])) == NULL)
 		return -ENOMEM;
 	lower_collapse(s->term);
 	for (id = strtok_r(f[1], ", ", &save); id;
@@ -386,19 +391,15 @@ recorded_line(void *ud, const char *path, char **f, size_t nf)
 {
 	struct recorded_ctx *x = ud;
 	struct mirror_corpus *c = x->c;
-	struct mirror_rec *r, *v;
+	struct mirror_rec *r;
 	int status;
 
 	if (nf < 6 || wn_parse_int(f[3], 100, 599, &status) < 0) {
 		wn_warn("%s: bad line '%.40s', skipping", path, f[0]);
 		return 0;
 	}
-	v = realloc(c->recs, (c->nrecs + 1) * sizeof(*v));
-	if (v == NULL)
+	if ((r = push_slot(&c->recs, &c->nrecs, sizeof(*r))) == NULL)
 		return -ENOMEM;
-	c->recs = v;
-	r = &v[c->nrecs++];
-	memset(r, 0, sizeof(*r));
 	r->status = status;
 	r->method = strdup(f[0]);
 	r->path = strdup(f[1]);
@@ -419,20 +420,17 @@ static int
 pfault_line(void *ud, const char *path, char **f, size_t nf)
 {
 	struct mirror_corpus *c = ud;
-	struct mirror_pfault *v;
+	struct mirror_pfault *pf;
 	enum mirror_fault_kind k;
 
 	if (nf != 2 || (k = mirror_fault_from_name(f[1])) == MIRROR_F_NONE) {
 		wn_warn("%s: bad line '%.40s', skipping", path, f[0]);
 		return 0;
 	}
-	v = realloc(c->pfaults, (c->npfaults + 1) * sizeof(*v));
-	if (v == NULL)
+	if ((pf = push_slot(&c->pfaults, &c->npfaults, sizeof(*pf))) == NULL)
 		return -ENOMEM;
-	c->pfaults = v;
-	v[c->npfaults].kind = k;
-	v[c->npfaults].path = strdup(f[0]);
-	if (v[c->npfaults++].path == NULL)
+	pf->kind = k;
+	if ((pf->path = strdup(f[0])) == NULL)
 		return -ENOMEM;
 	return 0;
 }
@@ -521,16 +519,7 @@ dir_lastmod(const char *dir, time_t *ret)
 static int
 add_dir(struct mirror_corpus *c, const char *dir)
 {
-	char **v = realloc(c->dirs, (c->ndirs + 1) * sizeof(*v));
-
-	if (v == NULL)
-		return -ENOMEM;
-	c->dirs = v;
-	v[c->ndirs] = strdup(dir);
-	if (v[c->ndirs] == NULL)
-		return -ENOMEM;
-	c->ndirs++;
-	return 0;
+	return push_str(&c->dirs, &c->ndirs, dir);
 }
 
 int
