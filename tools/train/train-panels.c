@@ -12,6 +12,7 @@
 #include <cblas.h>
 #include <jansson.h>
 
+#include "lib/caption.h"
 #include "lib/img.h"
 #include "lib/json.h"
 #include "lib/labels.h"
@@ -914,6 +915,56 @@ score_figure(const struct train_fig *f, const struct wn_panel_set *ps,
 	return 0;
 }
 
+/*
+ * Set f->want for the figures of s that have a caption in the dev captions:
+ * the panels the shipped caption splitter finds named there, as winnow-split
+ * gives the detector on a database.
+ */
+static int
+load_caption_wants(const char *dev, struct train_set *s)
+{
+	char path[4096], *data = NULL, *line, *nl;
+	size_t len, i;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/annotations/captions-dev.jsonl", dev);
+	if ((rc = wn_read_file(path, GT_MAX_BYTES, &data, &len)) < 0) {
+		wn_error("cannot read '%s': %s", path, wn_strerror(rc));
+		return rc;
+	}
+	for (line = data; line < data + len; line = nl + 1) {
+		struct wn_caption_split cs = { 0 };
+		const char *file, *text;
+		json_t *o;
+
+		nl = memchr(line, '\n', (size_t)(data + len - line));
+		if (nl == NULL)
+			nl = data + len;
+		if (nl == line)
+			continue;
+		o = wn_json_parse(line, (size_t)(nl - line), GT_MAX_BYTES, NULL);
+		file = o ? wn_json_str(o, "file") : NULL;
+		text = o ? wn_json_str(o, "caption") : NULL;
+		for (i = 0; file && text && i < s->n; i++) {
+			if (strcmp(s->v[i].file, file) != 0)
+				continue;
+			rc = wn_caption_split(NULL, text, strlen(text), &cs);
+			if (rc == -ENOMEM) {
+				json_decref(o);
+				free(data);
+				return rc;
+			}
+			if (rc == 0) {
+				s->v[i].want = wn_caption_npanels(&cs);
+				wn_caption_split_release(&cs);
+			}
+		}
+		json_decref(o);
+	}
+	free(data);
+	return 0;
+}
+
 static void
 prf(int tp, int pred, int gt, double *p, double *r, double *f1)
 {
@@ -943,14 +994,16 @@ train_eval_main(const struct train_opts *o)
 {
 	struct wn_panel_model *m = NULL, *base = NULL;
 	struct train_set figs = { 0 };
-	struct score all[2], src[MAX_SOURCES][2];
+	static const char *const method[3] = { "model", "baseline", "caption" };
+	struct score all[3], src[MAX_SOURCES][3];
 	const char *names[MAX_SOURCES];
 	int nsrc = 0, status = EX_SOFTWARE, rc, k;
 	size_t i;
 
 	memset(all, 0, sizeof(all));
 	memset(src, 0, sizeof(src));
-	if (load_model(o, &m) < 0 || train_load_figs(o->dev, &figs) < 0) {
+	if (load_model(o, &m) < 0 || train_load_figs(o->dev, &figs) < 0 ||
+	    load_caption_wants(o->dev, &figs) < 0) {
 		status = EX_NOINPUT;
 		goto out;
 	}
@@ -970,11 +1023,14 @@ train_eval_main(const struct train_opts *o)
 				break;
 		if (si == nsrc && nsrc < MAX_SOURCES)
 			names[nsrc++] = f->source;
-		for (k = 0; k < 2; k++) {
+		for (k = 0; k < 3; k++) {
 			struct wn_panel_set ps = { 0 };
 			int tp = all[k].tp5;
 
-			rc = wn_panels_detect(k == 0 ? m : base, &img, &ps);
+			if (k == 2)
+				rc = wn_panels_detect_hint(m, &img, f->want, &ps);
+			else
+				rc = wn_panels_detect(k == 0 ? m : base, &img, &ps);
 			if (rc < 0) {
 				wn_image_release(&img);
 				goto fail;
@@ -996,18 +1052,19 @@ train_eval_main(const struct train_opts *o)
 		}
 		wn_image_release(&img);
 	}
-	printf("panels: held-back dev figures (%d), model %s; baseline = gutter cuts only\n",
+	printf("panels: held-back dev figures (%d), model %s; baseline = gutter cuts only;\n"
+	       "caption = model with the panel count of the figure's dev caption, as split\n"
+	       "by the shipped caption model (what winnow-split does on a database)\n",
 	       all[0].figs, wn_panel_model_version(m));
 	printf("%-12s %-9s %4s %5s %5s  %5s %5s %5s  %5s %5s %5s  %5s  %5s %5s\n",
 	       "source", "method", "figs", "gt", "pred", "P@.5", "R@.5",
 	       "F1@.5", "P@.75", "R@.75", "F1@.75", "cmpd", "label",
 	       "lbl-ci");
-	for (k = 0; k < 2; k++)
-		print_row("ALL", k == 0 ? "model" : "baseline", &all[k]);
+	for (k = 0; k < 3; k++)
+		print_row("ALL", method[k], &all[k]);
 	for (i = 0; i < (size_t)nsrc; i++)
-		for (k = 0; k < 2; k++)
-			print_row(names[i], k == 0 ? "model" : "baseline",
-				  &src[i][k]);
+		for (k = 0; k < 3; k++)
+			print_row(names[i], method[k], &src[i][k]);
 	status = EX_OK;
 	goto out;
 fail:

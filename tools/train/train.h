@@ -34,6 +34,7 @@ struct train_fig {
 	size_t nunits;
 	int heldout;		/* 1: the fixed evaluation part */
 	int whole;		/* a single image: one unit, the whole image */
+	int want;		/* panels its dev caption names; 0: none */
 };
 
 struct train_set {
