@@ -57,6 +57,8 @@
 #define MAX_LEAVES	(4 * WN_PANELS_MAX)
 #define MODEL_MAX	(8u << 20)
 #define GRID_MAX_RECTS	16
+#define HINT_FIG_THRESHOLD 0.5f	/* compound decision when a caption names
+				   several panels */
 
 struct wn_panel_model {
 	char version[64];
@@ -111,6 +113,7 @@ struct wn_panels_page {
 	size_t nleaves;
 	float top_score;	/* best separator score of the whole figure */
 	float cut_threshold;	/* the model's, or lower on a caption's hint */
+	float fig_threshold;	/* the model's, or lower on a caption's hint */
 	struct rect grids[GRID_MAX_RECTS];	/* regular grids cut */
 	int ngrids;
 	struct leaf *labels;	/* owned: free-standing letters found */
@@ -560,6 +563,7 @@ wn_panels_page_new(const struct wn_panel_model *m, const struct wn_image *img,
 		return -ENOMEM;
 	pg->m = m;
 	pg->cut_threshold = m != NULL ? m->cut_threshold : 0.5f;
+	pg->fig_threshold = m != NULL ? m->fig_threshold : 0.5f;
 	ch = img->channels;
 	pg->ow = img->orig_width > 0 ? img->orig_width : img->width;
 	pg->oh = img->orig_height > 0 ? img->orig_height : img->height;
@@ -2652,7 +2656,7 @@ detect_page(struct wn_panels_page *pg, struct wn_panel_set *ret,
 			memcpy(ret_feat, ff, sizeof(ff));
 		} else if (pg->ngrids == 0 &&
 			   sigmoid(dot(m->fig_w, ff, WN_PANELS_FIG_NF)) <
-			   m->fig_threshold) {
+			   pg->fig_threshold) {
 			/* not compound after all: one panel, the content */
 			whole_panel(pg, &s, (float)(1 - sigmoid(dot(m->fig_w,
 						   ff, WN_PANELS_FIG_NF))));
@@ -2746,6 +2750,10 @@ wn_panels_detect_hint(const struct wn_panel_model *m,
 		return -EINVAL;
 	if ((rc = wn_panels_page_new(m, rgb, &pg)) < 0)
 		return rc;
+	/* the caption's list of panels says the figure is compound: the split
+	   is kept when more likely right than not */
+	if (want >= 2 && pg->fig_threshold > HINT_FIG_THRESHOLD)
+		pg->fig_threshold = HINT_FIG_THRESHOLD;
 	rc = detect_page(pg, ret, NULL);
 	/* the same page, cut again at lower thresholds */
 	for (k = 0; rc == 0 && want >= 2 && (int)ret->n < want &&

@@ -67,7 +67,9 @@ int wn_panels_detect(const struct wn_panel_model *m, const struct wn_image *rgb,
  * with the cut threshold lowered step by step (0.35, 0.25, 0.15, where below
  * the model's own), and a result with more panels, but not more than
  * want + 1, is kept: a caption that lists panels A-D is evidence for the
- * weaker gutters between them.
+ * weaker gutters between them.  It is also evidence that the figure is
+ * compound: a split the compound-or-single model doubts is kept when that
+ * model gives it an even chance or better (its own threshold is stricter).
  */
 int wn_panels_detect_hint(const struct wn_panel_model *m,
 			  const struct wn_image *rgb, int want,

@@ -55,3 +55,17 @@ echo 1 | winnow-pair >"$T/ids" 2>"$T/err" || fail "winnow-pair: $(cat "$T/err")"
 [ "$(sql "SELECT count(*) FROM pairs a JOIN pairs b ON a.caption = b.caption
 	WHERE a.figure_id = 1 AND b.figure_id = 1 AND a.y > 800 AND b.y < 800")" -eq 0 ] || fail "database: D and H share a text with A-C, E-G"
 ok "database: eight pairs, each with its group's sub-caption"
+
+# A figure of two plots that the compound-or-single model, on the image
+# alone, keeps whole; its caption speaks of the left and the right panel, so
+# the split is kept.
+G=encoda_elife-43154-v2_fig2
+expect 0 winnow-split --json "$D/$G.jpg"
+grep -q '"compound": false' "$T/out" ||
+	fail "the image alone is compound: choose a harder figure"
+expect 0 winnow-pair --json --image "$D/$G.jpg" --caption-file "$D/$G.txt"
+[ "$(grep -o '"labels":\["[a-z]*"\]' "$T/out" | tr -d '\n')" = '"labels":["left"]"labels":["right"]' ] ||
+	fail "left and right: $(grep -o '"labels":\[[^]]*\]' "$T/out" | tr -d '\n')"
+grep -q '"x":0,' "$T/out" && grep -q '"x":3[0-9][0-9],' "$T/out" ||
+	fail "left and right: not the two halves"
+ok "standalone: a caption that names two panels keeps the split"
