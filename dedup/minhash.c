@@ -245,16 +245,8 @@ perm_params(uint64_t a[DEDUP_MH_PERMS], uint64_t b[DEDUP_MH_PERMS])
 	uint64_t x = 0x5eed5eed5eed5eedull;
 
 	for (int i = 0; i < DEDUP_MH_PERMS; i++) {
-		uint64_t z;
-
-		z = (x += 0x9e3779b97f4a7c15ull);
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-		a[i] = ((z ^ (z >> 31)) % (MERSENNE61 - 1)) + 1;
-		z = (x += 0x9e3779b97f4a7c15ull);
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-		b[i] = (z ^ (z >> 31)) % MERSENNE61;
+		a[i] = wn_splitmix64(&x) % (MERSENNE61 - 1) + 1;
+		b[i] = wn_splitmix64(&x) % MERSENNE61;
 	}
 }
 

@@ -56,6 +56,10 @@ int wn_mkdir_p(const char *path);
 /* 64-bit FNV-1a: stable hash for sharding (--shard K/N). */
 uint64_t wn_hash64(const void *data, size_t len);
 
+/* splitmix64: advance *state and return its next well-mixed 64-bit value
+   (seeded streams for training, sampling and test data). */
+uint64_t wn_splitmix64(uint64_t *state);
+
 /* Number of online CPUs (at least 1). */
 int wn_ncpu(void);
 

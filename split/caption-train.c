@@ -309,16 +309,6 @@ oracle(void *vctx, const struct wn_caption_cand *c, const double *feat)
 	return y;
 }
 
-static uint64_t
-splitmix64(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 /* L2-regularised logistic regression by SGD (seeded order), averaged. */
 static int
 fit(const struct examples *ex, uint64_t seed, int epochs, double lambda,
@@ -343,7 +333,7 @@ fit(const struct examples *ex, uint64_t seed, int epochs, double lambda,
 		double eta = 0.1 / (1 + 0.05 * e);
 
 		for (i = ex->n - 1; i > 0; i--) {
-			size_t j = (size_t)(splitmix64(&s) % (i + 1)), t;
+			size_t j = (size_t)(wn_splitmix64(&s) % (i + 1)), t;
 
 			t = order[i];
 			order[i] = order[j];

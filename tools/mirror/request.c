@@ -208,10 +208,7 @@ mirror_iso_date(time_t t, char out[32])
 uint64_t
 mirror_mix64(uint64_t x)
 {
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
+	return wn_splitmix64(&x);
 }
 
 static const char b64[] =
