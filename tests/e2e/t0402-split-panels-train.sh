@@ -86,6 +86,13 @@ if [ -f "$SHARED_DATA/dev/annotations/panels-dev.jsonl" ]; then
 		END { if (m < 0.70 || m <= b) exit 1 }' "$T/out" ||
 		fail "held-back panel F1 too low: $(head -n 5 "$T/out")"
 	ok "held-back dev figures: panel F1@0.5 >= 0.70 and above the baseline"
+	# the model with the caption's panel count, and the spread over figures
+	grep -q '^ALL  *caption ' "$T/out" || fail "no caption row"
+	awk '$1 == "ALL" && $2 == "model" { m = $8 }
+		$1 == "interval:" && $2 == "model" { split($3, r, "-"); lo = r[1]; hi = r[2] }
+		END { if (hi == "" || m < lo || m > hi || lo >= hi) exit 1 }' "$T/out" ||
+		fail "F1 interval: $(grep '^interval' "$T/out")"
+	ok "held-back dev figures: a caption row, and an interval around F1"
 else
 	ok "# SKIP no shared dev data"
 fi

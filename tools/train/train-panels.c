@@ -988,6 +988,50 @@ print_row(const char *name, const char *method, const struct score *s)
 }
 
 #define MAX_SOURCES 32
+#define BOOT_DRAWS 2000
+
+static int
+cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The spread of F1@0.5 over the choice of figures: per[] holds each figure's
+ * counts for method k (of nk); the 2.5% and 97.5% points of F1 over
+ * BOOT_DRAWS resamples of the figures with replacement (a fixed stream, so
+ * the interval does not move with --seed).
+ */
+static int
+boot_f1(const struct score *per, int nfig, int nk, int k, double *lo,
+	double *hi)
+{
+	double *v = malloc(sizeof(*v) * BOOT_DRAWS);
+	uint64_t st = 1;
+	int b, i;
+
+	if (v == NULL)
+		return -ENOMEM;
+	for (b = 0; b < BOOT_DRAWS; b++) {
+		long tp = 0, n = 0;
+
+		for (i = 0; i < nfig; i++) {
+			const struct score *f =
+				&per[(wn_splitmix64(&st) % (uint64_t)nfig) * nk + k];
+
+			tp += f->tp5;
+			n += f->gt + f->pred;
+		}
+		v[b] = n > 0 ? 2.0 * tp / n : 0;
+	}
+	qsort(v, BOOT_DRAWS, sizeof(*v), cmp_dbl);
+	*lo = v[BOOT_DRAWS / 40];
+	*hi = v[BOOT_DRAWS - 1 - BOOT_DRAWS / 40];
+	free(v);
+	return 0;
+}
 
 int
 train_eval_main(const struct train_opts *o)
@@ -995,9 +1039,9 @@ train_eval_main(const struct train_opts *o)
 	struct wn_panel_model *m = NULL, *base = NULL;
 	struct train_set figs = { 0 };
 	static const char *const method[3] = { "model", "baseline", "caption" };
-	struct score all[3], src[MAX_SOURCES][3];
+	struct score all[3], src[MAX_SOURCES][3], *per = NULL;
 	const char *names[MAX_SOURCES];
-	int nsrc = 0, status = EX_SOFTWARE, rc, k;
+	int nsrc = 0, nfig = 0, status = EX_SOFTWARE, rc, k;
 	size_t i;
 
 	memset(all, 0, sizeof(all));
@@ -1009,6 +1053,11 @@ train_eval_main(const struct train_opts *o)
 	}
 	if ((rc = wn_panel_model_baseline(&base)) < 0)
 		goto fail;
+	per = calloc(figs.n * 3 + 1, sizeof(*per));
+	if (per == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
 	for (i = 0; i < figs.n; i++) {
 		struct train_fig *f = &figs.v[i];
 		struct wn_image img = { 0 };
@@ -1036,6 +1085,7 @@ train_eval_main(const struct train_opts *o)
 				goto fail;
 			}
 			if ((rc = score_figure(f, &ps, &all[k])) < 0 ||
+			    (rc = score_figure(f, &ps, &per[nfig * 3 + k])) < 0 ||
 			    (si < MAX_SOURCES &&
 			     (rc = score_figure(f, &ps, &src[si][k])) < 0)) {
 				wn_panel_set_release(&ps);
@@ -1050,6 +1100,7 @@ train_eval_main(const struct train_opts *o)
 					f->file, f->nunits, ps.n, tp);
 			wn_panel_set_release(&ps);
 		}
+		nfig++;
 		wn_image_release(&img);
 	}
 	printf("panels: held-back dev figures (%d), model %s; baseline = gutter cuts only;\n"
@@ -1065,6 +1116,16 @@ train_eval_main(const struct train_opts *o)
 	for (i = 0; i < (size_t)nsrc; i++)
 		for (k = 0; k < 3; k++)
 			print_row(names[i], method[k], &src[i][k]);
+	if (nfig > 0) {
+		double lo[3], hi[3];
+
+		for (k = 0; k < 3; k++)
+			if ((rc = boot_f1(per, nfig, 3, k, &lo[k], &hi[k])) < 0)
+				goto fail;
+		printf("interval: F1@.5 of ALL, 95%% of %d bootstrap draws of the figures:\n"
+		       "interval: model %.3f-%.3f baseline %.3f-%.3f caption %.3f-%.3f\n",
+		       BOOT_DRAWS, lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]);
+	}
 	status = EX_OK;
 	goto out;
 fail:
@@ -1072,6 +1133,7 @@ fail:
 	status = wn_exit_status(rc);
 out:
 	train_set_release(&figs);
+	free(per);
 	wn_panel_model_free(m);
 	wn_panel_model_free(base);
 	return status;
