@@ -928,7 +928,13 @@ load_caption_wants(const char *dev, struct train_set *s)
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/annotations/captions-dev.jsonl", dev);
-	if ((rc = wn_read_file(path, GT_MAX_BYTES, &data, &len)) < 0) {
+	rc = wn_read_file(path, GT_MAX_BYTES, &data, &len);
+	if (rc == -ENOENT) {
+		/* no captions: the caption rows equal the model's */
+		wn_warn("no '%s': the caption rows use no caption", path);
+		return 0;
+	}
+	if (rc < 0) {
 		wn_error("cannot read '%s': %s", path, wn_strerror(rc));
 		return rc;
 	}
