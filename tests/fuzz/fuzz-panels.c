@@ -2,8 +2,10 @@
  * fuzz-panels: the panel detector on hostile pixels and files, and the panel
  * model parser on hostile text.  The input is (1) parsed as a model file,
  * (2) decoded as an image and split, (3) taken as raw pixels of a small image
- * whose size and channels come from its first bytes, and split.  No global
- * state, never exits.
+ * whose size and channels come from its first bytes, and split.  Each split
+ * is done twice: alone, and with a caption's panel count taken from the
+ * input (the page cut again at lower thresholds).  No global state, never
+ * exits.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -18,12 +20,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FUZZ_MAX_PIXELS	((int64_t)1 << 20)
 
 static void
-split_it(const struct wn_panel_model *m, const struct wn_image *img)
+split_it(const struct wn_panel_model *m, const struct wn_image *img, int want)
 {
 	struct wn_panel_set s = { 0 };
 	size_t i;
 
-	if (wn_panels_detect(m, img, &s) != 0)
+	if ((want < 2 ? wn_panels_detect(m, img, &s) :
+			wn_panels_detect_hint(m, img, want, &s)) != 0)
 		return;
 	/* every box lies inside the image, the set is never empty */
 	if (s.n == 0 || s.n > WN_PANELS_MAX)
@@ -52,7 +55,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (wn_panel_model_load(NULL, &m) != 0)
 		return 0;
 	if (wn_image_load_mem(data, size, &o, &img) == 0) {
-		split_it(m, &img);
+		split_it(m, &img, 0);
+		split_it(m, &img, 2 + (int)(size % 7));
 		wn_image_release(&img);
 	}
 	if (size >= 4) {
@@ -72,7 +76,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 				img.px[i] = (b & 0xc0) == 0xc0 ? 255 : b;
 			}
-			split_it(m, &img);
+			split_it(m, &img, 0);
+			split_it(m, &img, 2 + data[3] % 7);
 			free(img.px);
 		}
 	}
