@@ -119,7 +119,8 @@ emit_groups(struct dedup_set *s, struct dedup_groups *gs)
 
 			json_object_set_new(m, "path", json_string(s->it[dm->item].path));
 			json_object_set_new(m, "method", json_string(dedup_method_name(dm->method)));
-			if (dm->method == DEDUP_M_REGION || dm->method == DEDUP_M_EMBEDDING)
+			if (dm->method == DEDUP_M_REGION || dm->method == DEDUP_M_EMBEDDING ||
+			    dm->method == DEDUP_M_LINKED)
 				json_object_set_new(m, "distance",
 						    json_real(dm->dist));
 			else

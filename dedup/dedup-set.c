@@ -30,6 +30,7 @@ static const char *const method_names[DEDUP_M_COUNT] = {
 	[DEDUP_M_REGION] = "region",
 	[DEDUP_M_EMBEDDING] = "embedding",
 	[DEDUP_M_PANEL] = "panel",
+	[DEDUP_M_LINKED] = "linked",
 };
 
 const char *
@@ -1164,9 +1165,15 @@ dedup_set_group(struct dedup_set *s, struct dedup_groups *ret)
 	int rc, panels = 0;
 
 	rc = dedup_group_build((uint32_t)s->n, s->edges, s->nedges, dedup_set_rank,
-			       dedup_set_match, s, ret);
+			       dedup_set_match, s, DEDUP_GROUP_LINK, ret);
 	if (rc < 0)
 		return rc;
+	/* a member that joined through other members says so; its distance
+	   stays that of its link */
+	for (size_t g = 0; g < ret->n; g++)
+		for (size_t m = 0; m < ret->g[g].n; m++)
+			if (ret->g[g].m[m].linked)
+				ret->g[g].m[m].method = DEDUP_M_LINKED;
 	for (size_t i = 0; i < s->n && !panels; i++)
 		panels = s->it[i].parent1 != 0;
 	if (panels && (rc = fold_panels(s, ret)) < 0) {

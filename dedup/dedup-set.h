@@ -25,6 +25,8 @@ enum dedup_method {
 	DEDUP_M_REGION,			/* crop, border or panel: region descriptor */
 	DEDUP_M_EMBEDDING,		/* imported embedding, cosine */
 	DEDUP_M_PANEL,			/* matches a panel of a compound figure */
+	DEDUP_M_LINKED,			/* matches several members, not the
+					   representative (DEDUP_GROUP_LINK) */
 	DEDUP_M_COUNT
 };
 
@@ -173,7 +175,8 @@ int dedup_set_rank(void *ctx, uint32_t a, uint32_t b);
  * Groups of the items; where a group holds a panel of a figure (standalone
  * form, items with parent1), it is joined with the figure's group, the panels
  * themselves are left out and the items that matched through a panel get the
- * method DEDUP_M_PANEL with the distance of that match.
+ * method DEDUP_M_PANEL with the distance of that match.  Groups are built with
+ * DEDUP_GROUP_LINK; members so joined get DEDUP_M_LINKED.
  */
 int dedup_set_group(struct dedup_set *s, struct dedup_groups *ret)
 	__attribute__((warn_unused_result));

@@ -249,7 +249,8 @@ dedup_db_captions(const struct dedup_dbopts *d)
 	}
 	if (skipped)
 		wn_warn("%zu LSH buckets of more than %d texts skipped", skipped, BUCKET_CAP);
-	rc = dedup_group_build((uint32_t)x.nsig, pairs, npairs, text_rank, text_match, &x, &gs);
+	rc = dedup_group_build((uint32_t)x.nsig, pairs, npairs, text_rank, text_match, &x, 0,
+			       &gs);
 	if (rc < 0)
 		goto out;
 

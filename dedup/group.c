@@ -130,25 +130,116 @@ emit(struct dedup_groups *gs, uint32_t rep, const struct dedup_member *buf, size
 }
 
 /*
+ * The DEDUP_GROUP_LINK rules (see group.h) on the star groups gid[] (-1:
+ * free) of ncent groups, in rank order.  Counts between groups are taken in
+ * one pass over the pairs, and again after each join (joins are few).
+ */
+static int
+link_groups(const uint8_t *ok, size_t k, int *gid, size_t ncent)
+{
+	size_t nc = ncent ? ncent : 1;
+	size_t *pairs = malloc(nc * nc * sizeof(*pairs));	/* [g][h] */
+	size_t *cover = malloc(nc * nc * sizeof(*cover));	/* of g by h */
+	size_t *size = malloc(nc * sizeof(*size));
+	uint8_t *hit = malloc(nc);
+	int joined = 1, rc = 0;
+
+	if (!pairs || !cover || !size || !hit) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	while (joined) {
+		joined = 0;
+		memset(pairs, 0, nc * nc * sizeof(*pairs));
+		memset(cover, 0, nc * nc * sizeof(*cover));
+		memset(size, 0, nc * sizeof(*size));
+		for (size_t i = 0; i < k; i++) {
+			if (gid[i] < 0)
+				continue;
+			size[gid[i]]++;
+			memset(hit, 0, nc);
+			for (size_t j = 0; j < k; j++)
+				if (ok[i * k + j] && gid[j] >= 0 && gid[j] != gid[i]) {
+					pairs[(size_t)gid[i] * nc + (size_t)gid[j]]++;
+					hit[gid[j]] = 1;
+				}
+			for (size_t h = 0; h < ncent; h++)
+				cover[(size_t)gid[i] * nc + h] += hit[h];
+		}
+		for (size_t g = 0; g < ncent && !joined; g++)
+			for (size_t h = g + 1; h < ncent && !joined; h++) {
+				size_t sg = size[g], sh = size[h];
+				size_t np = pairs[g * nc + h];
+				size_t cg = cover[g * nc + h], ch = cover[h * nc + g];
+
+				/* half of the smaller group, through two members
+				   of each at least: not one that looks like
+				   everything */
+				if (sg == 0 || sh == 0 || np < DEDUP_LINK_PAIRS ||
+				    2 * (sh <= sg ? ch : cg) < (sh <= sg ? sh : sg) ||
+				    cg < DEDUP_LINK_ITEMS || ch < DEDUP_LINK_ITEMS ||
+				    DEDUP_LINK_SHARE * np < sg * sh)
+					continue;
+				for (size_t i = 0; i < k; i++)
+					if (gid[i] == (int)h)
+						gid[i] = (int)g;
+				joined = 1;
+			}
+	}
+	/* free items, against the groups as they stand now */
+	for (size_t i = 0; i < k; i++) {
+		size_t best = 0;
+		int to = -1;
+
+		if (gid[i] >= 0)
+			continue;
+		memset(cover, 0, nc * sizeof(*cover));
+		for (size_t j = 0; j < k; j++)
+			if (ok[i * k + j] && gid[j] >= 0)
+				cover[gid[j]]++;
+		for (size_t g = 0; g < ncent; g++)
+			if (cover[g] >= DEDUP_LINK_ITEMS && 4 * cover[g] >= size[g] &&
+			    cover[g] > best) {
+				best = cover[g];
+				to = (int)g;
+			}
+		gid[i] = -2 - to;	/* -1: stays free; joins after the pass */
+	}
+	for (size_t i = 0; i < k; i++)
+		if (gid[i] < -1)
+			gid[i] = -2 - gid[i];
+out:
+	free(pairs);
+	free(cover);
+	free(size);
+	free(hit);
+	return rc;
+}
+
+/*
  * Small components: every pair is compared once, then stars are taken greedily;
  * among the free items ranked equal to the best free one (same resolution class,
  * date and licence), the one matching most free items is the next centre.
  */
 static int
 star_full(uint32_t *items, size_t k, dedup_rank_fn rank, dedup_match_fn match, void *ctx,
-	  uint8_t *used, struct dedup_groups *gs)
+	  unsigned flags, uint8_t *used, struct dedup_groups *gs)
 {
 	uint8_t *ok = calloc(k * k, 1);
 	int *meth = malloc(k * k * sizeof(int));
 	double *dist = malloc(k * k * sizeof(double));
 	struct dedup_member *buf = malloc(k * sizeof(*buf));
+	int *gid = malloc(k * sizeof(*gid));		/* group, -1 free */
+	size_t *cent = malloc(k * sizeof(*cent)), ncent = 0;
 	size_t ngroups = 0;
 	int rc = 0;
 
-	if (!ok || !meth || !dist || !buf) {
+	if (!ok || !meth || !dist || !buf || !gid || !cent) {
 		rc = -ENOMEM;
 		goto out;
 	}
+	for (size_t i = 0; i < k; i++)
+		gid[i] = -1;
 	for (size_t i = 0; i < k; i++)
 		for (size_t j = i + 1; j < k; j++) {
 			int m;
@@ -162,7 +253,7 @@ star_full(uint32_t *items, size_t k, dedup_rank_fn rank, dedup_match_fn match, v
 			}
 		}
 	for (;;) {
-		size_t first = k, best = k, bestn = 0, nm = 0;
+		size_t first = k, best = k, bestn = 0;
 
 		for (size_t i = 0; i < k && first == k; i++)
 			if (!used[items[i]])
@@ -186,16 +277,41 @@ star_full(uint32_t *items, size_t k, dedup_rank_fn rank, dedup_match_fn match, v
 		used[items[best]] = 1;
 		if (bestn == 0)
 			continue;
+		gid[best] = (int)ncent;
+		cent[ncent++] = best;
 		for (size_t j = 0; j < k; j++) {
 			if (!ok[best * k + j] || used[items[j]])
 				continue;
-			buf[nm].item = items[j];
-			buf[nm].method = meth[best * k + j];
-			buf[nm].dist = dist[best * k + j];
-			nm++;
+			gid[j] = gid[best];
 			used[items[j]] = 1;
 		}
-		rc = emit(gs, items[best], buf, nm);
+	}
+	if ((flags & DEDUP_GROUP_LINK) && (rc = link_groups(ok, k, gid, ncent)) < 0)
+		goto out;
+	for (size_t g = 0; g < ncent; g++) {
+		size_t c = cent[g], nm = 0;
+
+		if (gid[c] != (int)g)
+			continue;	/* joined an earlier group */
+		for (size_t j = 0; j < k; j++) {
+			size_t via = c;
+
+			if (j == c || gid[j] != (int)g)
+				continue;
+			/* linked: the first member in rank order it matches */
+			for (size_t i = 0; !ok[c * k + j] && i < k; i++)
+				if (i != j && gid[i] == (int)g && ok[i * k + j]) {
+					via = i;
+					break;
+				}
+			used[items[j]] = 1;
+			buf[nm].item = items[j];
+			buf[nm].method = meth[via * k + j];
+			buf[nm].dist = dist[via * k + j];
+			buf[nm].linked = via != c;
+			nm++;
+		}
+		rc = emit(gs, items[c], buf, nm);
 		if (rc < 0)
 			goto out;
 		ngroups++;
@@ -207,6 +323,8 @@ out:
 	free(meth);
 	free(dist);
 	free(buf);
+	free(gid);
+	free(cent);
 	return rc;
 }
 
@@ -240,6 +358,7 @@ star(uint32_t *items, size_t k, dedup_match_fn match, void *ctx, uint8_t *used,
 				buf[nm].item = b;
 				buf[nm].method = method;
 				buf[nm].dist = dist;
+				buf[nm].linked = 0;
 				nm++;
 			}
 		}
@@ -261,7 +380,7 @@ star(uint32_t *items, size_t k, dedup_match_fn match, void *ctx, uint8_t *used,
 int
 dedup_group_build(uint32_t n, const uint32_t *edges, size_t nedges,
 		  dedup_rank_fn rank, dedup_match_fn match, void *ctx,
-		  struct dedup_groups *ret)
+		  unsigned flags, struct dedup_groups *ret)
 {
 	struct dedup_uf uf = { 0 };
 	struct dedup_groups gs = { 0 };
@@ -304,7 +423,8 @@ dedup_group_build(uint32_t n, const uint32_t *edges, size_t nedges,
 			continue;
 		qsort_r(order + start[r], k, sizeof(uint32_t), cmp_rank, &rctx);
 		if (k <= DEDUP_GROUP_FULL_MAX)
-			rc = star_full(order + start[r], k, rank, match, ctx, used, &gs);
+			rc = star_full(order + start[r], k, rank, match, ctx, flags,
+				       used, &gs);
 		else
 			rc = star(order + start[r], k, match, ctx, used, &gs);
 		if (rc < 0)

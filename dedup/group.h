@@ -10,6 +10,16 @@
  * components of up to DEDUP_GROUP_FULL_MAX items all pairs are compared, and
  * between items the rule ranks equal, the one matching the most free items is
  * taken first.
+ *
+ * With DEDUP_GROUP_LINK, in such components, copies that drifted too far from
+ * the representative but not from the rest of the group still join it: two
+ * groups become one when at least DEDUP_LINK_PAIRS pairs match across them,
+ * a 1/DEDUP_LINK_SHARE share of all pairs across at least, through half of
+ * the smaller group and through DEDUP_LINK_ITEMS members of each; and an item
+ * left alone joins the group of which it matches DEDUP_LINK_ITEMS members or
+ * more, and a quarter at least.  Several independent matches are asked for,
+ * so that one chance match, or one item that looks like everything, chains
+ * nothing.  Such a member is marked linked.
  */
 #ifndef DEDUP_GROUP_H
 #define DEDUP_GROUP_H
@@ -18,6 +28,10 @@
 #include <stdint.h>
 
 #define DEDUP_GROUP_FULL_MAX	96
+#define DEDUP_GROUP_LINK	1u	/* flags: join through several members */
+#define DEDUP_LINK_PAIRS	4
+#define DEDUP_LINK_ITEMS	2
+#define DEDUP_LINK_SHARE	5	/* 1 / share of the pairs across, at least */
 
 struct dedup_uf {
 	uint32_t *parent;	/* owned */
@@ -40,8 +54,9 @@ typedef int (*dedup_rank_fn)(void *ctx, uint32_t a, uint32_t b);
 
 struct dedup_member {
 	uint32_t item;
-	int method;
-	double dist;
+	int method;		/* of its match with the representative, or, */
+	double dist;		/* if linked, with the first member it matches */
+	int linked;		/* joined through other members (DEDUP_GROUP_LINK) */
 };
 
 struct dedup_group {
@@ -64,7 +79,7 @@ struct dedup_groups {
  */
 int dedup_group_build(uint32_t n, const uint32_t *edges, size_t nedges,
 		      dedup_rank_fn rank, dedup_match_fn match, void *ctx,
-		      struct dedup_groups *ret)
+		      unsigned flags, struct dedup_groups *ret)
 	__attribute__((warn_unused_result));
 void dedup_groups_release(struct dedup_groups *gs);
 

@@ -25,6 +25,16 @@ grep -q '"flat.png"' "$T/out" && fail "a low-quality PDQ was matched"
 grep -q '"far.png"' "$T/out" && fail "a distant PDQ was matched"
 ok "exact, near, inverted, confirmed; no chains, no refused candidates"
 
+# a copy two members match but the representative not joins, linked, with the
+# distance of its first link; one that matches a single member stays out
+expect_in 0 winnow-dedup --json --no-regions <"$D/hashes-linked.jsonl"
+[ "$(wc -l <"$T/out")" -eq 1 ] || fail "linked: not one group: $(cat "$T/out")"
+grep -q '"representative":"link-rep.png"' "$T/out" || fail "linked: representative"
+grep -q '{"path":"link-c.png","method":"linked","distance":7' "$T/out" ||
+	fail "linked: link-c.png not linked: $(cat "$T/out")"
+grep -q '"link-d.png"' "$T/out" && fail "linked: one match chained link-d.png"
+ok "a copy joined through two members is linked; one match chains nothing"
+
 # empty input: no groups
 expect_in 0 winnow-dedup --json </dev/null
 [ -s "$T/out" ] && fail "output for empty input"

@@ -62,7 +62,7 @@ test_no_chaining(void)
 	struct dedup_groups gs = { 0 };
 
 	CU_ASSERT_EQUAL_FATAL(dedup_group_build(5, edges, 4, line_rank, line_match, &l,
-						&gs), 0);
+						0, &gs), 0);
 	/* item 2 is the largest: it represents 1 and 3; 0 and 4 match only taken
 	   items, so they stay alone instead of chaining the group to 4 wide */
 	CU_ASSERT_EQUAL_FATAL(gs.n, 1);
@@ -77,7 +77,7 @@ test_no_chaining(void)
 	/* with 0 largest, the star of 0 takes 1; 2 then takes 3; 4 stays alone */
 	l.size[0] = 9;
 	CU_ASSERT_EQUAL_FATAL(dedup_group_build(5, edges, 4, line_rank, line_match, &l,
-						&gs), 0);
+						0, &gs), 0);
 	CU_ASSERT_EQUAL_FATAL(gs.n, 2);
 	CU_ASSERT_EQUAL(gs.g[0].rep, 0);
 	CU_ASSERT_EQUAL(gs.g[1].rep, 2);
@@ -95,7 +95,7 @@ test_components(void)
 	struct dedup_groups gs = { 0 };
 
 	CU_ASSERT_EQUAL_FATAL(dedup_group_build(7, edges, 4, line_rank, line_match, &l,
-						&gs), 0);
+						0, &gs), 0);
 	CU_ASSERT_EQUAL_FATAL(gs.n, 3);
 	CU_ASSERT_EQUAL(gs.g[0].rep, 1);
 	CU_ASSERT_EQUAL(gs.g[0].m[0].item, 3);
@@ -106,8 +106,68 @@ test_components(void)
 	dedup_groups_release(&gs);
 	/* no edges: no groups */
 	CU_ASSERT_EQUAL_FATAL(dedup_group_build(7, NULL, 0, line_rank, line_match, &l,
-						&gs), 0);
+						0, &gs), 0);
 	CU_ASSERT_EQUAL(gs.n, 0);
+	dedup_groups_release(&gs);
+}
+
+/* Groups of l without and with DEDUP_GROUP_LINK: plain groups first, then
+   one group under item 0 into *ret. */
+static void
+link_both(uint32_t n, const uint32_t *edges, size_t ne, struct line *l,
+	  size_t plain, struct dedup_groups *ret)
+{
+	struct dedup_groups gs = { 0 };
+
+	CU_ASSERT_EQUAL_FATAL(dedup_group_build(n, edges, ne, line_rank, line_match, l,
+						0, &gs), 0);
+	CU_ASSERT_EQUAL(gs.n, plain);
+	dedup_groups_release(&gs);
+	CU_ASSERT_EQUAL_FATAL(dedup_group_build(n, edges, ne, line_rank, line_match, l,
+						DEDUP_GROUP_LINK, ret), 0);
+	CU_ASSERT_EQUAL_FATAL(ret->n, 1);
+	CU_ASSERT_EQUAL_FATAL(ret->g[0].rep, 0);
+}
+
+/* DEDUP_GROUP_LINK: an item two members match but the representative not
+   joins, linked; two stars matched across by most of one become one; a
+   chain still does not grow. */
+static void
+test_link(void)
+{
+	/* R at 0, a1 a2 at 1, c at 2: c matches a1 and a2, not R */
+	struct line l = { .pos = { 0, 1, 1, 2 }, .size = { 9, 5, 4, 1 } };
+	uint32_t edges[] = { 0, 1, 0, 2, 1, 3, 2, 3 };
+	/* and R, a1 a2 at 1, then b1 b2 b3 at 2: two stars, six pairs across */
+	struct line m = { .pos = { 0, 1, 1, 2, 2, 2 },
+			  .size = { 9, 5, 4, 3, 2, 1 } };
+	uint32_t medges[] = { 0, 1, 0, 2, 1, 3, 2, 4, 3, 5 };
+	struct line c = { .pos = { 0, 1, 2, 3, 4 }, .size = { 9, 1, 5, 1, 1 } };
+	uint32_t cedges[] = { 0, 1, 1, 2, 2, 3, 3, 4 };
+	struct dedup_groups gs = { 0 };
+	size_t k;
+
+	link_both(4, edges, 4, &l, 1, &gs);
+	CU_ASSERT_EQUAL_FATAL(gs.g[0].n, 3);
+	for (k = 0; k < gs.g[0].n; k++) {
+		CU_ASSERT_EQUAL(gs.g[0].m[k].linked, gs.g[0].m[k].item == 3);
+		CU_ASSERT_EQUAL(gs.g[0].m[k].method, 7);
+		CU_ASSERT_EQUAL(gs.g[0].m[k].dist, 1);
+	}
+	dedup_groups_release(&gs);
+	link_both(6, medges, 5, &m, 2, &gs);
+	CU_ASSERT_EQUAL_FATAL(gs.g[0].n, 5);
+	for (k = 0; k < gs.g[0].n; k++)
+		CU_ASSERT_EQUAL(gs.g[0].m[k].linked, m.pos[gs.g[0].m[k].item] == 2);
+	dedup_groups_release(&gs);
+
+	/* the chain 0-1-2-3-4: one match across, one match for 4: as before */
+	CU_ASSERT_EQUAL_FATAL(dedup_group_build(5, cedges, 4, line_rank, line_match, &c,
+						DEDUP_GROUP_LINK, &gs), 0);
+	CU_ASSERT_EQUAL_FATAL(gs.n, 2);
+	CU_ASSERT_EQUAL(gs.g[0].n + gs.g[1].n, 2);
+	for (k = 0; k < gs.n; k++)
+		CU_ASSERT(gs.g[k].n == 1 && !gs.g[k].m[0].linked);
 	dedup_groups_release(&gs);
 }
 
@@ -124,6 +184,7 @@ main(void)
 	CU_add_test(s, "union-find", test_uf);
 	CU_add_test(s, "no chaining", test_no_chaining);
 	CU_add_test(s, "components and order", test_components);
+	CU_add_test(s, "linked members", test_link);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	nfail = CU_get_number_of_failures();
