@@ -917,10 +917,11 @@ dedup_set_match(void *ctx, uint32_t a, uint32_t b, int *ret_method, double *ret_
 	const struct dedup_params *p = &s->p;
 	struct dedup_features f;
 
-	/* a panel and its own image, or two panels of one image, are not copies */
+	/* a panel and its own image, or two panels of one image, are not copies,
+	   nor ever in one group */
 	if ((x->image_id != 0 && x->image_id == y->image_id) ||
 	    dedup_item_owner(s, a) == dedup_item_owner(s, b))
-		return 0;
+		return DEDUP_MATCH_NEVER;
 	dedup_set_features(s, a, b, &f);
 	if (f.same_sha || f.same_pix) {
 		*ret_method = f.same_sha ? DEDUP_M_SHA256 : DEDUP_M_PIXEL;

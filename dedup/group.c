@@ -135,16 +135,18 @@ emit(struct dedup_groups *gs, uint32_t rep, const struct dedup_member *buf, size
  * one pass over the pairs, and again after each join (joins are few).
  */
 static int
-link_groups(const uint8_t *ok, size_t k, int *gid, size_t ncent)
+link_groups(const uint8_t *ok, const uint8_t *never, size_t k, int *gid,
+	    size_t ncent)
 {
 	size_t nc = ncent ? ncent : 1;
 	size_t *pairs = malloc(nc * nc * sizeof(*pairs));	/* [g][h] */
 	size_t *cover = malloc(nc * nc * sizeof(*cover));	/* of g by h */
 	size_t *size = malloc(nc * sizeof(*size));
 	uint8_t *hit = malloc(nc);
+	uint8_t *apart = malloc(nc * nc);	/* [g][h]: a pair never together */
 	int joined = 1, rc = 0;
 
-	if (!pairs || !cover || !size || !hit) {
+	if (!pairs || !cover || !size || !hit || !apart) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -153,16 +155,22 @@ link_groups(const uint8_t *ok, size_t k, int *gid, size_t ncent)
 		memset(pairs, 0, nc * nc * sizeof(*pairs));
 		memset(cover, 0, nc * nc * sizeof(*cover));
 		memset(size, 0, nc * sizeof(*size));
+		memset(apart, 0, nc * nc);
 		for (size_t i = 0; i < k; i++) {
 			if (gid[i] < 0)
 				continue;
 			size[gid[i]]++;
 			memset(hit, 0, nc);
-			for (size_t j = 0; j < k; j++)
-				if (ok[i * k + j] && gid[j] >= 0 && gid[j] != gid[i]) {
+			for (size_t j = 0; j < k; j++) {
+				if (gid[j] < 0 || gid[j] == gid[i])
+					continue;
+				if (never[i * k + j])
+					apart[(size_t)gid[i] * nc + (size_t)gid[j]] = 1;
+				if (ok[i * k + j]) {
 					pairs[(size_t)gid[i] * nc + (size_t)gid[j]]++;
 					hit[gid[j]] = 1;
 				}
+			}
 			for (size_t h = 0; h < ncent; h++)
 				cover[(size_t)gid[i] * nc + h] += hit[h];
 		}
@@ -175,7 +183,8 @@ link_groups(const uint8_t *ok, size_t k, int *gid, size_t ncent)
 				/* half of the smaller group, through two members
 				   of each at least: not one that looks like
 				   everything */
-				if (sg == 0 || sh == 0 || np < DEDUP_LINK_PAIRS ||
+				if (sg == 0 || sh == 0 || apart[g * nc + h] ||
+				    np < DEDUP_LINK_PAIRS ||
 				    2 * (sh <= sg ? ch : cg) < (sh <= sg ? sh : sg) ||
 				    cg < DEDUP_LINK_ITEMS || ch < DEDUP_LINK_ITEMS ||
 				    DEDUP_LINK_SHARE * np < sg * sh)
@@ -194,12 +203,16 @@ link_groups(const uint8_t *ok, size_t k, int *gid, size_t ncent)
 		if (gid[i] >= 0)
 			continue;
 		memset(cover, 0, nc * sizeof(*cover));
-		for (size_t j = 0; j < k; j++)
-			if (ok[i * k + j] && gid[j] >= 0)
-				cover[gid[j]]++;
+		memset(hit, 0, nc);
+		for (size_t j = 0; j < k; j++) {
+			if (gid[j] < 0)
+				continue;
+			cover[gid[j]] += ok[i * k + j];
+			hit[gid[j]] |= never[i * k + j];
+		}
 		for (size_t g = 0; g < ncent; g++)
-			if (cover[g] >= DEDUP_LINK_ITEMS && 4 * cover[g] >= size[g] &&
-			    cover[g] > best) {
+			if (!hit[g] && cover[g] >= DEDUP_LINK_ITEMS &&
+			    4 * cover[g] >= size[g] && cover[g] > best) {
 				best = cover[g];
 				to = (int)g;
 			}
@@ -213,6 +226,7 @@ out:
 	free(cover);
 	free(size);
 	free(hit);
+	free(apart);
 	return rc;
 }
 
@@ -226,6 +240,7 @@ star_full(uint32_t *items, size_t k, dedup_rank_fn rank, dedup_match_fn match, v
 	  unsigned flags, uint8_t *used, struct dedup_groups *gs)
 {
 	uint8_t *ok = calloc(k * k, 1);
+	uint8_t *never = calloc(k * k, 1);
 	int *meth = malloc(k * k * sizeof(int));
 	double *dist = malloc(k * k * sizeof(double));
 	struct dedup_member *buf = malloc(k * sizeof(*buf));
@@ -234,7 +249,7 @@ star_full(uint32_t *items, size_t k, dedup_rank_fn rank, dedup_match_fn match, v
 	size_t ngroups = 0;
 	int rc = 0;
 
-	if (!ok || !meth || !dist || !buf || !gid || !cent) {
+	if (!ok || !never || !meth || !dist || !buf || !gid || !cent) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -246,10 +261,17 @@ star_full(uint32_t *items, size_t k, dedup_rank_fn rank, dedup_match_fn match, v
 			double d;
 
 			gs->matches++;
-			if (match(ctx, items[i], items[j], &m, &d) > 0) {
+			switch (match(ctx, items[i], items[j], &m, &d)) {
+			case 1:
 				ok[i * k + j] = ok[j * k + i] = 1;
 				meth[i * k + j] = meth[j * k + i] = m;
 				dist[i * k + j] = dist[j * k + i] = d;
+				break;
+			case DEDUP_MATCH_NEVER:
+				never[i * k + j] = never[j * k + i] = 1;
+				break;
+			default:
+				break;
 			}
 		}
 	for (;;) {
@@ -286,7 +308,8 @@ star_full(uint32_t *items, size_t k, dedup_rank_fn rank, dedup_match_fn match, v
 			used[items[j]] = 1;
 		}
 	}
-	if ((flags & DEDUP_GROUP_LINK) && (rc = link_groups(ok, k, gid, ncent)) < 0)
+	if ((flags & DEDUP_GROUP_LINK) &&
+	    (rc = link_groups(ok, never, k, gid, ncent)) < 0)
 		goto out;
 	for (size_t g = 0; g < ncent; g++) {
 		size_t c = cent[g], nm = 0;
@@ -320,6 +343,7 @@ star_full(uint32_t *items, size_t k, dedup_rank_fn rank, dedup_match_fn match, v
 		gs->split++;
 out:
 	free(ok);
+	free(never);
 	free(meth);
 	free(dist);
 	free(buf);

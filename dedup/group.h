@@ -19,7 +19,8 @@
  * left alone joins the group of which it matches DEDUP_LINK_ITEMS members or
  * more, and a quarter at least.  Several independent matches are asked for,
  * so that one chance match, or one item that looks like everything, chains
- * nothing.  Such a member is marked linked.
+ * nothing; and never two items the match calls DEDUP_MATCH_NEVER.  Such a
+ * member is marked linked.
  */
 #ifndef DEDUP_GROUP_H
 #define DEDUP_GROUP_H
@@ -46,9 +47,12 @@ uint32_t dedup_uf_find(struct dedup_uf *uf, uint32_t x);
 /* Returns 1 when two sets were joined, 0 when x and y were already together. */
 int dedup_uf_union(struct dedup_uf *uf, uint32_t x, uint32_t y);
 
-/* Does b join a's group?  1 with *ret_method and *ret_dist set, 0 if not. */
+/* Does b join a's group?  1 with *ret_method and *ret_dist set, 0 if not,
+   DEDUP_MATCH_NEVER if the two may never share a group (a panel and its own
+   image, two panels of one figure), however many other members they match. */
 typedef int (*dedup_match_fn)(void *ctx, uint32_t a, uint32_t b, int *ret_method,
 			      double *ret_dist);
+#define DEDUP_MATCH_NEVER	(-1)
 /* qsort-style order of representatives: < 0 when a is the better representative. */
 typedef int (*dedup_rank_fn)(void *ctx, uint32_t a, uint32_t b);
 

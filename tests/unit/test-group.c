@@ -10,10 +10,12 @@
 #include "dedup/group.h"
 #include "lib/log.h"
 
-/* Items on a line: i matches j when |pos_i - pos_j| <= 1.  Rank: by size desc. */
+/* Items on a line: i matches j when |pos_i - pos_j| <= 1.  Rank: by size desc.
+   never[i] = j + 1: i and j may never share a group. */
 struct line {
 	int pos[16];
 	int size[16];
+	int never[16];
 };
 
 static int
@@ -22,6 +24,8 @@ line_match(void *ctx, uint32_t a, uint32_t b, int *ret_method, double *ret_dist)
 	struct line *l = ctx;
 	int d = abs(l->pos[a] - l->pos[b]);
 
+	if (l->never[a] == (int)b + 1 || l->never[b] == (int)a + 1)
+		return DEDUP_MATCH_NEVER;
 	if (d > 1)
 		return 0;
 	*ret_method = 7;
@@ -155,10 +159,23 @@ test_link(void)
 		CU_ASSERT_EQUAL(gs.g[0].m[k].dist, 1);
 	}
 	dedup_groups_release(&gs);
+	/* c may never be with a2: it stays out */
+	l.never[3] = 2 + 1;
+	CU_ASSERT_EQUAL_FATAL(dedup_group_build(4, edges, 4, line_rank, line_match, &l,
+						DEDUP_GROUP_LINK, &gs), 0);
+	CU_ASSERT_EQUAL_FATAL(gs.n, 1);
+	CU_ASSERT_EQUAL(gs.g[0].n, 2);
+	dedup_groups_release(&gs);
 	link_both(6, medges, 5, &m, 2, &gs);
 	CU_ASSERT_EQUAL_FATAL(gs.g[0].n, 5);
 	for (k = 0; k < gs.g[0].n; k++)
 		CU_ASSERT_EQUAL(gs.g[0].m[k].linked, m.pos[gs.g[0].m[k].item] == 2);
+	dedup_groups_release(&gs);
+	/* a1 may never be with b3: the two stars stay apart */
+	m.never[1] = 5 + 1;
+	CU_ASSERT_EQUAL_FATAL(dedup_group_build(6, medges, 5, line_rank, line_match, &m,
+						DEDUP_GROUP_LINK, &gs), 0);
+	CU_ASSERT_EQUAL(gs.n, 2);
 	dedup_groups_release(&gs);
 
 	/* the chain 0-1-2-3-4: one match across, one match for 4: as before */
