@@ -241,8 +241,8 @@ star_full(uint32_t *items, size_t k, dedup_rank_fn rank, dedup_match_fn match, v
 {
 	uint8_t *ok = calloc(k * k, 1);
 	uint8_t *never = calloc(k * k, 1);
-	int *meth = malloc(k * k * sizeof(int));
-	double *dist = malloc(k * k * sizeof(double));
+	int *meth = calloc(k * k, sizeof(int));
+	double *dist = calloc(k * k, sizeof(double));
 	struct dedup_member *buf = malloc(k * sizeof(*buf));
 	int *gid = malloc(k * sizeof(*gid));		/* group, -1 free */
 	size_t *cent = malloc(k * sizeof(*cent)), ncent = 0;
