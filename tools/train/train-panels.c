@@ -146,22 +146,25 @@ add_singles(const char *dev, struct train_set *s)
 	return 0;
 }
 
-int
-train_load_figs(const char *dev, struct train_set *ret)
+/*
+ * Call fn on every object of the JSON Lines file dev/annotations/name (lines
+ * that are no JSON are skipped with a warning); a negative return of fn
+ * stops and is returned.  A file that cannot be read gives its error,
+ * unreported, for the caller to say what it means.
+ */
+static int
+each_annotation(const char *dev, const char *name,
+		int (*fn)(const char *path, json_t *o, void *ud), void *ud)
 {
-	struct train_set s = { 0 };
 	char path[4096], *data = NULL, *line, *nl;
 	size_t len;
-	int rc;
+	int rc = 0;
 
-	snprintf(path, sizeof(path), "%s/annotations/panels-dev.jsonl", dev);
-	if ((rc = wn_read_file(path, GT_MAX_BYTES, &data, &len)) < 0) {
-		wn_error("cannot read '%s': %s", path, wn_strerror(rc));
+	snprintf(path, sizeof(path), "%s/annotations/%s", dev, name);
+	if ((rc = wn_read_file(path, GT_MAX_BYTES, &data, &len)) < 0)
 		return rc;
-	}
-	for (line = data; line < data + len; line = nl + 1) {
+	for (line = data; rc >= 0 && line < data + len; line = nl + 1) {
 		json_t *o;
-		struct train_fig *nv;
 
 		nl = memchr(line, '\n', (size_t)(data + len - line));
 		if (nl == NULL)
@@ -173,36 +176,54 @@ train_load_figs(const char *dev, struct train_set *ret)
 			wn_warn("%s: bad JSON line, skipping", path);
 			continue;
 		}
-		nv = realloc(s.v, (s.n + 1) * sizeof(*s.v));
-		if (nv == NULL) {
-			json_decref(o);
-			rc = -ENOMEM;
-			goto fail;
-		}
-		s.v = nv;
-		rc = load_fig(o, &s.v[s.n]);
+		rc = fn(path, o, ud);
 		json_decref(o);
-		s.n++;
-		if (rc == -ENOMEM)
-			goto fail;
-		if (rc < 0) {
-			wn_warn("%s: bad figure entry, skipping", path);
-			s.n--;
-			free(s.v[s.n].file);
-			free(s.v[s.n].source);
-			free(s.v[s.n].units);
-		}
 	}
 	free(data);
-	data = NULL;
-	if ((rc = add_singles(dev, &s)) < 0)
-		goto fail;
+	return rc < 0 ? rc : 0;
+}
+
+/* One line of panels-dev.jsonl into the set ud. */
+static int
+add_fig(const char *path, json_t *o, void *ud)
+{
+	struct train_set *s = ud;
+	struct train_fig *nv = realloc(s->v, (s->n + 1) * sizeof(*s->v));
+	int rc;
+
+	if (nv == NULL)
+		return -ENOMEM;
+	s->v = nv;
+	rc = load_fig(o, &s->v[s->n]);
+	s->n++;
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc < 0) {
+		wn_warn("%s: bad figure entry, skipping", path);
+		s->n--;
+		free(s->v[s->n].file);
+		free(s->v[s->n].source);
+		free(s->v[s->n].units);
+	}
+	return 0;
+}
+
+int
+train_load_figs(const char *dev, struct train_set *ret)
+{
+	struct train_set s = { 0 };
+	int rc;
+
+	rc = each_annotation(dev, "panels-dev.jsonl", add_fig, &s);
+	if (rc < 0 && rc != -ENOMEM)
+		wn_error("cannot read '%s/annotations/panels-dev.jsonl': %s", dev,
+			 wn_strerror(rc));
+	if (rc < 0 || (rc = add_singles(dev, &s)) < 0) {
+		train_set_release(&s);
+		return rc;
+	}
 	*ret = s;
 	return 0;
-fail:
-	free(data);
-	train_set_release(&s);
-	return rc;
 }
 
 static int
@@ -921,54 +942,45 @@ score_figure(const struct train_fig *f, const struct wn_panel_set *ps,
  * gives the detector on a database.
  */
 static int
+add_caption_want(const char *path, json_t *o, void *ud)
+{
+	struct train_set *s = ud;
+	const char *file = wn_json_str(o, "file"), *text = wn_json_str(o, "caption");
+	size_t i;
+
+	(void)path;
+	for (i = 0; file && text && i < s->n; i++) {
+		struct wn_caption_split cs = { 0 };
+		int rc;
+
+		if (strcmp(s->v[i].file, file) != 0)
+			continue;
+		rc = wn_caption_split(NULL, text, strlen(text), &cs);
+		if (rc == -ENOMEM)
+			return rc;
+		if (rc == 0) {
+			s->v[i].want = wn_caption_npanels(&cs);
+			wn_caption_split_release(&cs);
+		}
+	}
+	return 0;
+}
+
+static int
 load_caption_wants(const char *dev, struct train_set *s)
 {
-	char path[4096], *data = NULL, *line, *nl;
-	size_t len, i;
-	int rc;
+	int rc = each_annotation(dev, "captions-dev.jsonl", add_caption_want, s);
 
-	snprintf(path, sizeof(path), "%s/annotations/captions-dev.jsonl", dev);
-	rc = wn_read_file(path, GT_MAX_BYTES, &data, &len);
 	if (rc == -ENOENT) {
 		/* no captions: the caption rows equal the model's */
-		wn_warn("no '%s': the caption rows use no caption", path);
+		wn_warn("no '%s/annotations/captions-dev.jsonl': the caption rows use no caption",
+			dev);
 		return 0;
 	}
-	if (rc < 0) {
-		wn_error("cannot read '%s': %s", path, wn_strerror(rc));
-		return rc;
-	}
-	for (line = data; line < data + len; line = nl + 1) {
-		struct wn_caption_split cs = { 0 };
-		const char *file, *text;
-		json_t *o;
-
-		nl = memchr(line, '\n', (size_t)(data + len - line));
-		if (nl == NULL)
-			nl = data + len;
-		if (nl == line)
-			continue;
-		o = wn_json_parse(line, (size_t)(nl - line), GT_MAX_BYTES, NULL);
-		file = o ? wn_json_str(o, "file") : NULL;
-		text = o ? wn_json_str(o, "caption") : NULL;
-		for (i = 0; file && text && i < s->n; i++) {
-			if (strcmp(s->v[i].file, file) != 0)
-				continue;
-			rc = wn_caption_split(NULL, text, strlen(text), &cs);
-			if (rc == -ENOMEM) {
-				json_decref(o);
-				free(data);
-				return rc;
-			}
-			if (rc == 0) {
-				s->v[i].want = wn_caption_npanels(&cs);
-				wn_caption_split_release(&cs);
-			}
-		}
-		json_decref(o);
-	}
-	free(data);
-	return 0;
+	if (rc < 0 && rc != -ENOMEM)
+		wn_error("cannot read '%s/annotations/captions-dev.jsonl': %s", dev,
+			 wn_strerror(rc));
+	return rc;
 }
 
 static void
