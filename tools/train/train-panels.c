@@ -984,6 +984,20 @@ load_caption_wants(const char *dev, struct train_set *s)
 }
 
 static void
+score_add(struct score *to, const struct score *s)
+{
+	to->figs += s->figs;
+	to->gt += s->gt;
+	to->pred += s->pred;
+	to->tp5 += s->tp5;
+	to->tp75 += s->tp75;
+	to->compound_ok += s->compound_ok;
+	to->labeled += s->labeled;
+	to->label_ok += s->label_ok;
+	to->label_ci += s->label_ci;
+}
+
+static void
 prf(int tp, int pred, int gt, double *p, double *r, double *f1)
 {
 	*p = pred ? (double)tp / pred : 0;
@@ -1091,32 +1105,31 @@ train_eval_main(const struct train_opts *o)
 		if (si == nsrc && nsrc < MAX_SOURCES)
 			names[nsrc++] = f->source;
 		for (k = 0; k < 3; k++) {
+			struct score *one = &per[nfig * 3 + k];
 			struct wn_panel_set ps = { 0 };
-			int tp = all[k].tp5;
 
-			if (k == 2)
-				rc = wn_panels_detect_hint(m, &img, f->want, &ps);
-			else
-				rc = wn_panels_detect(k == 0 ? m : base, &img, &ps);
-			if (rc < 0) {
-				wn_image_release(&img);
-				goto fail;
-			}
-			if ((rc = score_figure(f, &ps, &all[k])) < 0 ||
-			    (rc = score_figure(f, &ps, &per[nfig * 3 + k])) < 0 ||
-			    (si < MAX_SOURCES &&
-			     (rc = score_figure(f, &ps, &src[si][k])) < 0)) {
+			if (k == 2 && f->want < 2) {
+				/* no hint: the model's own panels */
+				*one = per[nfig * 3];
+			} else {
+				rc = k == 2 ? wn_panels_detect_hint(m, &img, f->want, &ps)
+					    : wn_panels_detect(k == 0 ? m : base, &img, &ps);
+				if (rc == 0)
+					rc = score_figure(f, &ps, one);
 				wn_panel_set_release(&ps);
-				wn_image_release(&img);
-				goto fail;
+				if (rc < 0) {
+					wn_image_release(&img);
+					goto fail;
+				}
 			}
+			score_add(&all[k], one);
+			if (si < MAX_SOURCES)
+				score_add(&src[si][k], one);
 			/* -v: the model's misses, figure by figure */
-			tp = all[k].tp5 - tp;
-			if (k == 0 && ((size_t)tp != f->nunits ||
-				       ps.n != f->nunits))
-				wn_info("%s: %zu units, %zu panels, %d matched",
-					f->file, f->nunits, ps.n, tp);
-			wn_panel_set_release(&ps);
+			if (k == 0 && ((size_t)one->tp5 != f->nunits ||
+				       (size_t)one->pred != f->nunits))
+				wn_info("%s: %zu units, %d panels, %d matched",
+					f->file, f->nunits, one->pred, one->tp5);
 		}
 		nfig++;
 		wn_image_release(&img);
