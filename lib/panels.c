@@ -10,7 +10,9 @@
  *    without the model.
  * 3. In a region (trimmed to its content), every run of empty rows or columns
  *    (a gutter) and every thin full-length line is a candidate separator.  A
- *    logistic model scores each from its geometry: gutter width absolute and
+ *    logistic model plus a sum of small boosted trees (trees.c, for what
+ *    matters only in combination: a middling gutter between dense parts)
+ *    scores each from its geometry: gutter width absolute and
  *    relative to the region's other gutters, the size, density and extent of
  *    the parts on both sides.  The axis with the best candidate is cut at all
  *    its candidates scoring above the threshold, and the parts recurse.
@@ -50,6 +52,7 @@
 #include "lib/labels.h"
 #include "lib/log.h"
 #include "lib/panels.h"
+#include "lib/trees.h"
 
 #define WORK_SIDE	1024
 #define MAX_DEPTH	12
@@ -65,6 +68,7 @@ struct wn_panel_model {
 	float fg_threshold;
 	float cut_w[WN_PANELS_CUT_NF];
 	float cut_threshold;
+	struct wn_trees cut_trees;	/* added to the cut margin; n 0: none */
 	float leaf_w[WN_PANELS_LEAF_NF];
 	float leaf_threshold;
 	float label_threshold;
@@ -203,12 +207,40 @@ read_floats(const char **p, const char *end, float *v, int n)
 	return 0;
 }
 
+/* "N DEPTH", then per tree its tests (feature, threshold) and leaves. */
+static int
+read_trees(const char **p, const char *end, int nf, struct wn_trees *t)
+{
+	int n, depth, i, k, j, rc;
+	size_t inner;
+
+	if (tok_int(p, end, 0, WN_TREES_MAX, &n) < 0 ||
+	    tok_int(p, end, 1, WN_TREES_MAX_DEPTH, &depth) < 0)
+		return -WN_EFORMAT;
+	if ((rc = wn_trees_alloc(t, n, depth)) < 0)
+		return rc;
+	inner = ((size_t)1 << depth) - 1;
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < (int)inner; k++) {
+			if (tok_int(p, end, 0, nf - 1, &j) < 0 ||
+			    tok_float(p, end, &t->thr[i * inner + k]) < 0)
+				return -WN_EFORMAT;
+			t->feat[i * inner + k] = (uint8_t)j;
+		}
+		if (read_floats(p, end, t->leaf + i * (inner + 1),
+				(int)inner + 1) < 0)
+			return -WN_EFORMAT;
+	}
+	return 0;
+}
+
 void
 wn_panel_model_free(struct wn_panel_model *m)
 {
 	if (m == NULL)
 		return;
 	wn_labels_model_release(&m->glyph);
+	wn_trees_release(&m->cut_trees);
 	free(m);
 }
 
@@ -238,6 +270,14 @@ wn_panel_model_parse(const char *text, size_t len, struct wn_panel_model **ret)
 	if (!tok_is(&p, end, "cut_threshold") ||
 	    tok_float(&p, end, &m->cut_threshold) < 0)
 		goto out;
+	q = p;
+	if (tok_is(&q, end, "cut_trees")) {
+		p = q;
+		if ((rc = read_trees(&p, end, WN_PANELS_CUT_NF,
+				     &m->cut_trees)) < 0)
+			goto out;
+		rc = -WN_EFORMAT;
+	}
 	if (!tok_is(&p, end, "leaf") ||
 	    tok_int(&p, end, 1, WN_PANELS_LEAF_NF, &n) < 0 ||
 	    n != WN_PANELS_LEAF_NF || read_floats(&p, end, m->leaf_w, n) < 0)
@@ -398,6 +438,16 @@ wn_panel_model_set_cut_threshold(struct wn_panel_model *m, float t)
 }
 
 void
+wn_panel_model_set_cut_trees(struct wn_panel_model *m, struct wn_trees *t)
+{
+	wn_trees_release(&m->cut_trees);
+	if (t != NULL) {
+		m->cut_trees = *t;
+		memset(t, 0, sizeof(*t));
+	}
+}
+
+void
 wn_panel_model_set_figure(struct wn_panel_model *m, const float *w, float t)
 {
 	if (w == NULL) {
@@ -440,6 +490,22 @@ write_floats(FILE *f, const float *v, int n, int per_line)
 			(i + 1) % per_line == 0 || i + 1 == n ? '\n' : ' ');
 }
 
+static void
+write_trees(FILE *f, const char *name, const struct wn_trees *t)
+{
+	size_t inner = ((size_t)1 << t->depth) - 1, k;
+	int i;
+
+	fprintf(f, "%s %d %d\n", name, t->n, t->depth);
+	for (i = 0; i < t->n; i++) {
+		for (k = 0; k < inner; k++)
+			fprintf(f, "%d %.6g ", t->feat[i * inner + k],
+				t->thr[i * inner + k]);
+		write_floats(f, t->leaf + i * (inner + 1), (int)inner + 1,
+			     (int)inner + 1);
+	}
+}
+
 int
 wn_panel_model_write(const struct wn_panel_model *m, FILE *f)
 {
@@ -451,6 +517,8 @@ wn_panel_model_write(const struct wn_panel_model *m, FILE *f)
 	fprintf(f, "cut %d\n", WN_PANELS_CUT_NF);
 	write_floats(f, m->cut_w, WN_PANELS_CUT_NF, 8);
 	fprintf(f, "cut_threshold %.6g\n", m->cut_threshold);
+	if (m->cut_trees.n > 0)
+		write_trees(f, "cut_trees", &m->cut_trees);
 	fprintf(f, "leaf %d\n", WN_PANELS_LEAF_NF);
 	write_floats(f, m->leaf_w, WN_PANELS_LEAF_NF, 8);
 	fprintf(f, "leaf_threshold %.6g\n", m->leaf_threshold);
@@ -1073,7 +1141,10 @@ region_cands(struct wn_panels_page *pg, const struct rect *r, int depth,
 	for (i = 0; i < nh + nv; i++)
 		c[i].score = pg->m != NULL ?
 			(float)sigmoid(dot(pg->m->cut_w, c[i].feat,
-					   WN_PANELS_CUT_NF)) : 0;
+					   WN_PANELS_CUT_NF) +
+				       wn_trees_eval(&pg->m->cut_trees,
+						     c[i].feat,
+						     WN_PANELS_CUT_NF)) : 0;
 	*ret_nh = nh;
 	return nh + nv;
 }
@@ -2652,6 +2723,18 @@ detect_page(struct wn_panels_page *pg, struct wn_panel_set *ret,
 		float ff[WN_PANELS_FIG_NF];
 
 		figure_features(pg, &s, wr, ff);
+		if (m->has_fig) {
+			int k;
+			char buf[256];
+			size_t o = 0;
+
+			for (k = 0; k < WN_PANELS_FIG_NF && o < sizeof(buf) - 16; k++)
+				o += (size_t)snprintf(buf + o, sizeof(buf) - o,
+						      " %.3g", ff[k]);
+			wn_debug("figure of %zu panels: compound p=%.3f, features%s",
+				 s.n, sigmoid(dot(m->fig_w, ff, WN_PANELS_FIG_NF)),
+				 buf);
+		}
 		if (ret_feat != NULL) {
 			memcpy(ret_feat, ff, sizeof(ff));
 		} else if (pg->ngrids == 0 &&

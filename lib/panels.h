@@ -150,6 +150,11 @@ int wn_panel_model_baseline(struct wn_panel_model **ret)
 float *wn_panel_model_cut_weights(struct wn_panel_model *m);
 float *wn_panel_model_leaf_weights(struct wn_panel_model *m);
 void wn_panel_model_set_cut_threshold(struct wn_panel_model *m, float t);
+struct wn_trees;
+/* Replace the trees added to the separator model's margin (NULL: none);
+   takes them over and clears *t. */
+void wn_panel_model_set_cut_trees(struct wn_panel_model *m,
+				  struct wn_trees *t);
 /* Set (or, with w NULL, drop) the compound-or-single model. */
 void wn_panel_model_set_figure(struct wn_panel_model *m, const float *w,
 			       float t);

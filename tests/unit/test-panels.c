@@ -14,6 +14,7 @@
 #include "lib/labels.h"
 #include "lib/log.h"
 #include "lib/panels.h"
+#include "lib/trees.h"
 #include "split/synth.h"
 
 static struct wn_panel_model *model;
@@ -180,6 +181,96 @@ test_model_old(void)
 			-WN_EFORMAT);
 	CU_ASSERT_PTR_NULL(m);
 	free(text);
+}
+
+/* text with its "cut_trees N DEPTH" line replaced by line; a copy to free. */
+static char *
+with_trees_line(const char *text, const char *line)
+{
+	const char *at = strstr(text, "\ncut_trees "), *eol;
+	char *out;
+
+	if (at == NULL)
+		return NULL;
+	at++;
+	eol = strchr(at, '\n');
+	if (eol == NULL ||
+	    (out = malloc(strlen(text) + strlen(line) + 2)) == NULL)
+		return NULL;
+	sprintf(out, "%.*s%s%s", (int)(at - text), text, line, eol);
+	return out;
+}
+
+/* Trees added to the separator model's margin: a tree that vetoes every
+   cut leaves two blocks whole; it survives writing and reading; bad trees
+   are refused. */
+static void
+test_model_trees(void)
+{
+	struct wn_panel_model *m = NULL, *m2 = NULL;
+	struct wn_image img;
+	struct wn_panel_set s = { 0 };
+	struct wn_trees t;
+	char *text = NULL, *bad;
+	size_t len = 0;
+	FILE *f;
+
+	CU_ASSERT_EQUAL_FATAL(wn_panel_model_parse(wn_panels_model_text,
+						   wn_panels_model_len, &m), 0);
+	CU_ASSERT_EQUAL_FATAL(new_image(&img, 400, 200, 3, 255), 0);
+	paint_block(&img, 10, 10, 180, 180, 1, 20, 200);
+	paint_block(&img, 210, 10, 180, 180, 2, 20, 200);
+	wn_panel_model_set_cut_trees(m, NULL);
+	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(m, &img, &s), 0);
+	CU_ASSERT_EQUAL(s.n, 2);
+	wn_panel_set_release(&s);
+	/* one stump on the constant feature 0: every margin -60 */
+	CU_ASSERT_EQUAL_FATAL(wn_trees_alloc(&t, 1, 1), 0);
+	t.feat[0] = 0;
+	t.thr[0] = 0.5f;
+	t.leaf[0] = 0;
+	t.leaf[1] = -60;
+	CU_ASSERT_EQUAL(wn_trees_eval(&t, (const float[]){ 1 }, 1), -60);
+	CU_ASSERT_EQUAL(wn_trees_eval(&t, (const float[]){ 0 }, 1), 0);
+	wn_panel_model_set_cut_trees(m, &t);
+	CU_ASSERT_EQUAL(t.n, 0);
+	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(m, &img, &s), 0);
+	CU_ASSERT_EQUAL(s.n, 1);
+	CU_ASSERT_FALSE(s.compound);
+	wn_panel_set_release(&s);
+
+	f = open_memstream(&text, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(wn_panel_model_write(m, f), 0);
+	fclose(f);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\ncut_trees 1 1\n0 0.5 0 -60\n"));
+	CU_ASSERT_EQUAL_FATAL(wn_panel_model_parse(text, len, &m2), 0);
+	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(m2, &img, &s), 0);
+	CU_ASSERT_EQUAL(s.n, 1);
+	wn_panel_set_release(&s);
+	wn_panel_model_free(m2);
+	m2 = NULL;
+
+	/* a feature past the separator's, too deep, a tree missing */
+	bad = with_trees_line(text, "cut_trees 1 1\n34 0.5 0 -60");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(bad);
+	CU_ASSERT_EQUAL(wn_panel_model_parse(bad, strlen(bad), &m2),
+			-WN_EFORMAT);
+	free(bad);
+	bad = with_trees_line(text, "cut_trees 1 7\n0 0.5 0 -60");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(bad);
+	CU_ASSERT_EQUAL(wn_panel_model_parse(bad, strlen(bad), &m2),
+			-WN_EFORMAT);
+	free(bad);
+	bad = with_trees_line(text, "cut_trees 2 1");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(bad);
+	CU_ASSERT_EQUAL(wn_panel_model_parse(bad, strlen(bad), &m2),
+			-WN_EFORMAT);
+	free(bad);
+	CU_ASSERT_PTR_NULL(m2);
+	free(text);
+	wn_image_release(&img);
+	wn_panel_model_free(m);
 }
 
 static void
@@ -669,6 +760,7 @@ main(void)
 	    !CU_add_test(s, "bad model files", test_model_bad) ||
 	    !CU_add_test(s, "model round trip", test_model_roundtrip) ||
 	    !CU_add_test(s, "model of 32 cut weights", test_model_old) ||
+	    !CU_add_test(s, "trees on the separator model", test_model_trees) ||
 	    !CU_add_test(s, "caption's panel count", test_hint) ||
 	    !CU_add_test(s, "grid on white", test_grid_white) ||
 	    !CU_add_test(s, "grid on black", test_grid_black) ||
