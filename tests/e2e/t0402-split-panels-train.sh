@@ -51,6 +51,25 @@ grep -q '^const char wn_panels_model_text\[\] =' "$T/m1.c" || fail "no model tex
 expect 0 winnow-split --json --model "$T/m1.model" "$TESTDATA/panels/blank.png"
 ok "training reproducible; the model written loads"
 
+# the separator model's trees: 100 of depth 3 by default, as many as asked,
+# none with --trees 0; bad values refused
+grep -qx 'cut_trees 100 3' "$T/m1.model" || fail "no 100 trees: $(grep cut_trees "$T/m1.model")"
+[ "$(sed -n '/^cut_trees/,/^leaf /p' "$T/m1.model" | wc -l)" -eq 102 ] ||
+	fail "not 100 tree lines"
+expect 0 winnow-train -q --dev "$T/dev" --synth 8 --trees 7 --real-weight 1 \
+	-m "$T/m1.model" -o "$T/t7.model" --c-output "$T/t7.c" panels
+grep -qx 'cut_trees 7 3' "$T/t7.model" || fail "--trees 7: $(grep cut_trees "$T/t7.model")"
+expect 0 winnow-train -q --dev "$T/dev" --synth 8 --trees 0 \
+	-m "$T/m1.model" -o "$T/t0.model" --c-output "$T/t0.c" panels
+! grep -q cut_trees "$T/t0.model" || fail "--trees 0 wrote trees"
+expect 0 winnow-split --json --model "$T/t0.model" "$TESTDATA/panels/grid-2x2.png"
+expect 64 winnow-train --trees -1 eval
+expect 64 winnow-train --trees 5000 eval
+expect 64 winnow-train --real-weight 0 eval
+expect 64 winnow-train --fold 4 eval
+expect 64 winnow-train --fold 0 eval
+ok "boosted trees: count, none, bad options"
+
 # "all" from the fixed initial model: -m refused, options after the command
 # refused (a stray "-o" must not send the model into the sources), and a
 # reduced run twice gives the same bytes, captions kept out of the sources
@@ -93,6 +112,19 @@ if [ -f "$SHARED_DATA/dev/annotations/panels-dev.jsonl" ]; then
 		END { if (hi == "" || m < lo || m > hi || lo >= hi) exit 1 }' "$T/out" ||
 		fail "F1 interval: $(grep '^interval' "$T/out")"
 	ok "held-back dev figures: a caption row, and an interval around F1"
+	# the three folds hold back different figures, 90% of them together
+	sum=0
+	for k in 1 2 3; do
+		expect 0 winnow-train --dev "$SHARED_DATA/dev" --fold $k eval
+		n=$(awk '$1 == "ALL" && $2 == "model" { print $3 }' "$T/out")
+		[ "$n" -gt 0 ] || fail "fold $k holds back no figure"
+		sum=$((sum + n))
+	done
+	total=$(( $(wc -l <"$SHARED_DATA/dev/annotations/panels-dev.jsonl") +
+		  $(ls "$SHARED_DATA/dev/single" | wc -l) ))
+	[ "$sum" -lt "$total" ] && [ $((sum * 10)) -gt $((total * 8)) ] ||
+		fail "folds hold back $sum of $total figures"
+	ok "--fold: three parts, $sum of $total figures"
 else
 	ok "# SKIP no shared dev data"
 fi

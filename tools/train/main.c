@@ -11,6 +11,7 @@
 
 #include "lib/log.h"
 #include "lib/tool.h"
+#include "lib/trees.h"
 #include "lib/util.h"
 #include "split/caption-train.h"
 #include "tools/train/train.h"
@@ -19,7 +20,8 @@
 static const char usage_text[] =
 	"usage: winnow-train [-qv] [-d FILE] [--dev DIR] [--data DIR] [-m FILE]\n"
 	"                    [-o FILE] [--c-output FILE] [--glyphs FILE] [--seed N]\n"
-	"                    [--synth N] [--epochs N] [--rounds N] COMMAND [ARG...]\n"
+	"                    [--synth N] [--epochs N] [--rounds N] [--trees N]\n"
+	"                    [--real-weight N] [--fold K] COMMAND [ARG...]\n"
 	"\n"
 	"Commands:\n"
 	"  panels        retrain the panel separator (cuts and regions)\n"
@@ -42,6 +44,11 @@ static const char usage_text[] =
 	"      --synth N       synthetic figures for panels (default 1200)\n"
 	"      --epochs N      glyph training epochs (default 12)\n"
 	"      --rounds N      panel rounds of 'all' (default 4)\n"
+	"      --trees N       boosted trees on the separator model (default 100)\n"
+	"      --real-weight N weight of a real figure's examples against a\n"
+	"                      synthetic one's (default 20)\n"
+	"      --fold K        hold back part K of 3 of the dev figures (default 1,\n"
+	"                      the fixed part)\n"
 	"  -q, --quiet         errors only\n"
 	"  -v, --verbose       more messages (repeatable)\n"
 	"  -h, --help          this help\n"
@@ -135,6 +142,9 @@ main(int argc, char *argv[])
 		{ "synth",    required_argument, NULL, 6 },
 		{ "epochs",   required_argument, NULL, 7 },
 		{ "rounds",   required_argument, NULL, 9 },
+		{ "trees",    required_argument, NULL, 10 },
+		{ "real-weight", required_argument, NULL, 11 },
+		{ "fold",     required_argument, NULL, 12 },
 		{ "json",     no_argument,       NULL, 8 },
 		{ "quiet",    no_argument,       NULL, 'q' },
 		{ "verbose",  no_argument,       NULL, 'v' },
@@ -151,6 +161,8 @@ main(int argc, char *argv[])
 		.synth = 1200,
 		.epochs = 12,
 		.rounds = 4,
+		.trees = 100,
+		.real_weight = 20,
 	};
 	int c, verbosity = 1, out_given = 0, c_given = 0, v;
 	int64_t seed;
@@ -205,6 +217,22 @@ main(int argc, char *argv[])
 			if (wn_parse_int(optarg, 1, 100, &v) < 0)
 				return wn_usage_error("invalid --rounds '%s'", optarg);
 			o.rounds = v;
+			break;
+		case 10:
+			if (wn_parse_int(optarg, 0, WN_TREES_MAX, &v) < 0)
+				return wn_usage_error("invalid --trees '%s'", optarg);
+			o.trees = v;
+			break;
+		case 11:
+			if (wn_parse_int(optarg, 1, 10000, &v) < 0)
+				return wn_usage_error("invalid --real-weight '%s'",
+						      optarg);
+			o.real_weight = v;
+			break;
+		case 12:
+			if (wn_parse_int(optarg, 1, 3, &v) < 0)
+				return wn_usage_error("invalid --fold '%s'", optarg);
+			train_fold = v;
 			break;
 		case 8:
 			o.json = 1;

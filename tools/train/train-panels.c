@@ -18,25 +18,34 @@
 #include "lib/labels.h"
 #include "lib/log.h"
 #include "lib/panels.h"
+#include "lib/trees.h"
 #include "lib/tool.h"
 #include "lib/util.h"
+#include "split/boost.h"
 #include "split/synth.h"
 #include "tools/train/train.h"
 #include "lib/banned.h"
 
+#define BOOST_DEPTH	3	/* of the separator model's trees */
+#define BOOST_RATE	0.1
 #define GT_MAX_BYTES	(16u << 20)
 
 static size_t count_pos(const struct train_xy *d);
 
 /* ---------- dev figures ---------- */
 
+int train_fold = 1;
+
 int
 train_is_heldout(const char *file)
 {
 	const char *base = strrchr(file, '/');
+	uint64_t digit;
 
 	base = base ? base + 1 : file;
-	return wn_hash64(base, strlen(base)) % 10 < 3;
+	digit = wn_hash64(base, strlen(base)) % 10;
+	return digit >= (uint64_t)(3 * train_fold - 3) &&
+	       digit < (uint64_t)(3 * train_fold);
 }
 
 void
@@ -510,7 +519,8 @@ collect(const struct train_opts *o, const struct wn_panel_model *m,
 	size_t i;
 	int rc, s;
 
-	d->weight = 3;	/* real figures count more than synthetic ones */
+	/* real figures count more than synthetic ones */
+	d->weight = o->real_weight;
 	for (i = 0; i < figs->n; i++) {
 		struct wn_image img = { 0 };
 
@@ -626,6 +636,16 @@ panels_fit(const struct train_opts *o, struct wn_panel_model *m,
 	wn_info("cuts: %zu examples, %zu between units", d.n, count_pos(&d));
 	if ((rc = train_logistic(&d, 1.0, wn_panel_model_cut_weights(m))) < 0)
 		goto out;
+	wn_panel_model_set_cut_trees(m, NULL);
+	if (o->trees > 0) {
+		struct boost_data bd = { d.x, d.y, d.w, d.n, d.nf };
+		struct wn_trees t;
+
+		if ((rc = boost_fit(&bd, wn_panel_model_cut_weights(m), o->trees,
+				    BOOST_DEPTH, BOOST_RATE, &t)) < 0)
+			goto out;
+		wn_panel_model_set_cut_trees(m, &t);
+	}
 	train_xy_release(&d);
 	train_xy_init(&d, WN_PANELS_LEAF_NF);
 	if ((rc = collect(o, m, figs, pool, COLLECT_LEAVES, &d)) < 0)

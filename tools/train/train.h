@@ -21,6 +21,8 @@ struct train_opts {
 	int synth;		/* number of synthetic figures */
 	int epochs;
 	int rounds;		/* panel refinement rounds of "all" */
+	int trees;		/* boosted trees on the separator model */
+	double real_weight;	/* of a real figure's example; synthetic: 1 */
 	int scratch;		/* -o given: "all" keeps out of the sources */
 	int json;
 };
@@ -44,7 +46,10 @@ struct train_set {
 
 int train_load_figs(const char *dev, struct train_set *ret);
 void train_set_release(struct train_set *s);
-/* The fixed evaluation part: about 30% of the figures, by name hash. */
+/* The evaluation part: about 30% of the figures, by name hash; fold 1 (the
+   default) is the fixed one, folds 2 and 3 are the other parts a
+   cross-check holds back in turn. */
+extern int train_fold;
 int train_is_heldout(const char *file);
 
 /* Growable example matrix for logistic regression. */
