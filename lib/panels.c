@@ -24,7 +24,8 @@
  * 4. Final regions are classified: a lone glyph becomes a panel label,
  *    fragments (axis titles, tick labels, legends cut off by a gutter) join
  *    the nearest panel, titles far away and specks are dropped; a second
- *    logistic model decides what is a panel on its own; a small panel-like
+ *    logistic model, with boosted trees too, decides what is a panel on its
+ *    own; a small panel-like
  *    region right against a panel's edge and within its span (category
  *    labels under a bar chart) joins it.
  * 5. Panels take the letter printed nearest their top-left corner, outside,
@@ -69,6 +70,7 @@ struct wn_panel_model {
 	float cut_w[WN_PANELS_CUT_NF];
 	float cut_threshold;
 	struct wn_trees cut_trees;	/* added to the cut margin; n 0: none */
+	struct wn_trees leaf_trees;	/* added to the region margin */
 	float leaf_w[WN_PANELS_LEAF_NF];
 	float leaf_threshold;
 	float label_threshold;
@@ -241,6 +243,7 @@ wn_panel_model_free(struct wn_panel_model *m)
 		return;
 	wn_labels_model_release(&m->glyph);
 	wn_trees_release(&m->cut_trees);
+	wn_trees_release(&m->leaf_trees);
 	free(m);
 }
 
@@ -285,6 +288,14 @@ wn_panel_model_parse(const char *text, size_t len, struct wn_panel_model **ret)
 	if (!tok_is(&p, end, "leaf_threshold") ||
 	    tok_float(&p, end, &m->leaf_threshold) < 0)
 		goto out;
+	q = p;
+	if (tok_is(&q, end, "leaf_trees")) {
+		p = q;
+		if ((rc = read_trees(&p, end, WN_PANELS_LEAF_NF,
+				     &m->leaf_trees)) < 0)
+			goto out;
+		rc = -WN_EFORMAT;
+	}
 	if (!tok_is(&p, end, "label_threshold") ||
 	    tok_float(&p, end, &m->label_threshold) < 0)
 		goto out;
@@ -437,14 +448,26 @@ wn_panel_model_set_cut_threshold(struct wn_panel_model *m, float t)
 	m->cut_threshold = t;
 }
 
+static void
+set_trees(struct wn_trees *to, struct wn_trees *t)
+{
+	wn_trees_release(to);
+	if (t != NULL) {
+		*to = *t;
+		memset(t, 0, sizeof(*t));
+	}
+}
+
 void
 wn_panel_model_set_cut_trees(struct wn_panel_model *m, struct wn_trees *t)
 {
-	wn_trees_release(&m->cut_trees);
-	if (t != NULL) {
-		m->cut_trees = *t;
-		memset(t, 0, sizeof(*t));
-	}
+	set_trees(&m->cut_trees, t);
+}
+
+void
+wn_panel_model_set_leaf_trees(struct wn_panel_model *m, struct wn_trees *t)
+{
+	set_trees(&m->leaf_trees, t);
 }
 
 void
@@ -522,6 +545,8 @@ wn_panel_model_write(const struct wn_panel_model *m, FILE *f)
 	fprintf(f, "leaf %d\n", WN_PANELS_LEAF_NF);
 	write_floats(f, m->leaf_w, WN_PANELS_LEAF_NF, 8);
 	fprintf(f, "leaf_threshold %.6g\n", m->leaf_threshold);
+	if (m->leaf_trees.n > 0)
+		write_trees(f, "leaf_trees", &m->leaf_trees);
 	fprintf(f, "label_threshold %.6g\n", m->label_threshold);
 	if (m->has_fig) {
 		fprintf(f, "figure %d\n", WN_PANELS_FIG_NF);
@@ -2627,7 +2652,9 @@ detect_page(struct wn_panels_page *pg, struct wn_panel_set *ret,
 		lf->is_label = pg->nleaves > 1 && leaf_glyph(pg, lf);
 		leaf_features(pg, lf, f);
 		lf->score = (float)sigmoid(dot(m->leaf_w, f,
-					       WN_PANELS_LEAF_NF));
+					       WN_PANELS_LEAF_NF) +
+					   wn_trees_eval(&m->leaf_trees, f,
+							 WN_PANELS_LEAF_NF));
 		if (!lf->is_label && lf->score >= m->leaf_threshold)
 			np++;
 	}

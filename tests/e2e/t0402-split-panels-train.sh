@@ -51,17 +51,21 @@ grep -q '^const char wn_panels_model_text\[\] =' "$T/m1.c" || fail "no model tex
 expect 0 winnow-split --json --model "$T/m1.model" "$TESTDATA/panels/blank.png"
 ok "training reproducible; the model written loads"
 
-# the separator model's trees: 100 of depth 3 by default, as many as asked,
-# none with --trees 0; bad values refused
+# the separator and region models' trees: 100 of depth 3 by default, as
+# many as asked, none with --trees 0; bad values refused
 grep -qx 'cut_trees 100 3' "$T/m1.model" || fail "no 100 trees: $(grep cut_trees "$T/m1.model")"
 [ "$(sed -n '/^cut_trees/,/^leaf /p' "$T/m1.model" | wc -l)" -eq 102 ] ||
 	fail "not 100 tree lines"
+grep -qx 'leaf_trees 100 3' "$T/m1.model" || fail "no 100 region trees"
+[ "$(sed -n '/^leaf_trees/,/^label_threshold /p' "$T/m1.model" | wc -l)" -eq 102 ] ||
+	fail "not 100 region tree lines"
 expect 0 winnow-train -q --dev "$T/dev" --synth 8 --trees 7 --real-weight 1 \
 	-m "$T/m1.model" -o "$T/t7.model" --c-output "$T/t7.c" panels
 grep -qx 'cut_trees 7 3' "$T/t7.model" || fail "--trees 7: $(grep cut_trees "$T/t7.model")"
+grep -qx 'leaf_trees 7 3' "$T/t7.model" || fail "--trees 7: $(grep leaf_trees "$T/t7.model")"
 expect 0 winnow-train -q --dev "$T/dev" --synth 8 --trees 0 \
 	-m "$T/m1.model" -o "$T/t0.model" --c-output "$T/t0.c" panels
-! grep -q cut_trees "$T/t0.model" || fail "--trees 0 wrote trees"
+! grep -q _trees "$T/t0.model" || fail "--trees 0 wrote trees"
 expect 0 winnow-split --json --model "$T/t0.model" "$TESTDATA/panels/grid-2x2.png"
 expect 64 winnow-train --trees -1 eval
 expect 64 winnow-train --trees 5000 eval

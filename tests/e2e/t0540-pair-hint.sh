@@ -1,29 +1,20 @@
 #!/bin/sh
 # The caption's panel count as a hint to the panel detector: an eLife figure
-# of eight plots (A-D and E-H in two columns) whose weaker gutters the
-# separator model's logistic part alone (the shipped model without its
-# boosted trees) does not show from the image, split with its caption in the
-# standalone form of winnow-pair and in the database form of winnow-split.
+# of eight plots (A-D and E-H in two columns) whose weaker gutters the image
+# alone does not show, split with its caption in the standalone form of
+# winnow-pair and in the database form of winnow-split.
 . "$TESTLIB"
 D=$TESTDATA/pair
 F=encoda_elife-30274-v1_fig2-figsupp2
 command -v winnow-split >/dev/null 2>&1 || { echo "skip: no winnow-split"; exit 77; }
-M=$T/linear.model
-sed '/^cut_trees/,/^leaf /{/^leaf /!d}' "$SOURCE_ROOT/split/models/panels.model" >"$M"
-grep -q '^cut_trees' "$SOURCE_ROOT/split/models/panels.model" && ! grep -q '^cut_trees' "$M" ||
-	fail "no trees to drop"
 
-# the shipped model finds the eight plots from the image alone
+# without the caption, fewer panels (else this figure no longer tests the hint)
 expect 0 winnow-split --json "$D/$F.jpg"
-[ "$(grep -o '"label"' "$T/out" | wc -l)" -eq 8 ] || fail "shipped model: $(cat "$T/out")"
-# without the trees and without the caption, fewer panels (else this figure
-# no longer tests the hint)
-expect 0 winnow-split --json --model "$M" "$D/$F.jpg"
 n=$(grep -o '"label"' "$T/out" | wc -l)
 [ "$n" -lt 8 ] || fail "the image alone gives $n panels: choose a harder figure"
 
 # with it, the eight panels, each with its own letter
-expect 0 winnow-pair --json --model "$M" --image "$D/$F.jpg" --caption-file "$D/$F.txt"
+expect 0 winnow-pair --json --image "$D/$F.jpg" --caption-file "$D/$F.txt"
 grep -o '"labels":\["[A-Z]"\]' "$T/out" | sort | tr -d '\n' >"$T/labs"
 [ "$(cat "$T/labs")" = '"labels":["A"]"labels":["B"]"labels":["C"]"labels":["D"]"labels":["E"]"labels":["F"]"labels":["G"]"labels":["H"]' ] ||
 	fail "labels: $(cat "$T/labs")"
@@ -44,7 +35,7 @@ sql "INSERT INTO documents (id, source, source_id, base_id, version, license)
               (2, 1, 1, 'The same plots, with a caption that names no panel.', 1, 'ok'),
               (3, 1, 2, NULL, 1, 'ok')" ||
 	fail "fixture"
-expect 0 winnow-split --all --model "$M"
+expect 0 winnow-split --all
 [ "$(sql "SELECT count(*) FROM panels WHERE figure_id = 1")" -eq 8 ] ||
 	fail "database: $(sql "SELECT count(*) FROM panels WHERE figure_id = 1") panels"
 ok "database: eight panels"

@@ -18,15 +18,15 @@
 #include "lib/labels.h"
 #include "lib/log.h"
 #include "lib/panels.h"
-#include "lib/trees.h"
 #include "lib/tool.h"
+#include "lib/trees.h"
 #include "lib/util.h"
 #include "split/boost.h"
 #include "split/synth.h"
 #include "tools/train/train.h"
 #include "lib/banned.h"
 
-#define BOOST_DEPTH	3	/* of the separator model's trees */
+#define BOOST_DEPTH	3	/* of the separator and region models' trees */
 #define BOOST_RATE	0.1
 #define GT_MAX_BYTES	(16u << 20)
 
@@ -653,6 +653,16 @@ panels_fit(const struct train_opts *o, struct wn_panel_model *m,
 	wn_info("regions: %zu examples, %zu panels", d.n, count_pos(&d));
 	if ((rc = train_logistic(&d, 1.0, wn_panel_model_leaf_weights(m))) < 0)
 		goto out;
+	wn_panel_model_set_leaf_trees(m, NULL);
+	if (o->trees > 0) {
+		struct boost_data bd = { d.x, d.y, d.w, d.n, d.nf };
+		struct wn_trees t;
+
+		if ((rc = boost_fit(&bd, wn_panel_model_leaf_weights(m),
+				    o->trees, BOOST_DEPTH, BOOST_RATE, &t)) < 0)
+			goto out;
+		wn_panel_model_set_leaf_trees(m, &t);
+	}
 	wn_panel_model_set_figure(m, NULL, 0);
 	/* the cut threshold that does best on the training figures */
 	for (thr = 0.15; thr < 0.71; thr += 0.05) {
