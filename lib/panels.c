@@ -34,9 +34,10 @@
  *    letter that precedes them, and letters whose case cannot be told apart
  *    follow the figure's case.  The cells of a grid share the letter
  *    printed at its corner unless they are lettered one by one.
- * 6. A third logistic model looks at the whole result (panel count, coverage,
- *    alignment, straight image edges, letters found, the best top-level
- *    separator, a border of middle grey or colour rather than paper) and
+ * 6. A third logistic model, with boosted trees, looks at the whole result
+ *    (panel count, coverage, alignment, straight image edges, letters found,
+ *    the best top-level separator, a border of middle grey or colour rather
+ *    than paper) and
  *    turns the accidental splits of a single image back into one panel; a
  *    figure where a regular grid was cut is compound.  A figure of one panel
  *    is the whole image, trimmed to its content only on a light page.
@@ -71,6 +72,7 @@ struct wn_panel_model {
 	float cut_threshold;
 	struct wn_trees cut_trees;	/* added to the cut margin; n 0: none */
 	struct wn_trees leaf_trees;	/* added to the region margin */
+	struct wn_trees fig_trees;	/* added to the compound margin */
 	float leaf_w[WN_PANELS_LEAF_NF];
 	float leaf_threshold;
 	float label_threshold;
@@ -244,6 +246,7 @@ wn_panel_model_free(struct wn_panel_model *m)
 	wn_labels_model_release(&m->glyph);
 	wn_trees_release(&m->cut_trees);
 	wn_trees_release(&m->leaf_trees);
+	wn_trees_release(&m->fig_trees);
 	free(m);
 }
 
@@ -309,6 +312,14 @@ wn_panel_model_parse(const char *text, size_t len, struct wn_panel_model **ret)
 		    tok_float(&p, end, &m->fig_threshold) < 0)
 			goto out;
 		m->has_fig = 1;
+		q = p;
+		if (tok_is(&q, end, "figure_trees")) {
+			p = q;
+			if ((rc = read_trees(&p, end, WN_PANELS_FIG_NF,
+					     &m->fig_trees)) < 0)
+				goto out;
+			rc = -WN_EFORMAT;
+		}
 	}
 	q = p;
 	if (!tok_is(&q, end, "glyph")) {
@@ -471,10 +482,17 @@ wn_panel_model_set_leaf_trees(struct wn_panel_model *m, struct wn_trees *t)
 }
 
 void
+wn_panel_model_set_figure_trees(struct wn_panel_model *m, struct wn_trees *t)
+{
+	set_trees(&m->fig_trees, t);
+}
+
+void
 wn_panel_model_set_figure(struct wn_panel_model *m, const float *w, float t)
 {
 	if (w == NULL) {
 		m->has_fig = 0;
+		set_trees(&m->fig_trees, NULL);
 		return;
 	}
 	memcpy(m->fig_w, w, sizeof(m->fig_w));
@@ -552,6 +570,8 @@ wn_panel_model_write(const struct wn_panel_model *m, FILE *f)
 		fprintf(f, "figure %d\n", WN_PANELS_FIG_NF);
 		write_floats(f, m->fig_w, WN_PANELS_FIG_NF, 8);
 		fprintf(f, "figure_threshold %.6g\n", m->fig_threshold);
+		if (m->fig_trees.n > 0)
+			write_trees(f, "figure_trees", &m->fig_trees);
 	}
 	if (m->has_glyph) {
 		fprintf(f, "glyph %d %d %d\nclasses", g->nin, g->nhid, g->nout);
@@ -2748,6 +2768,7 @@ detect_page(struct wn_panels_page *pg, struct wn_panel_set *ret,
 	}
 	if (s.n > 1 && (ret_feat != NULL || m->has_fig)) {
 		float ff[WN_PANELS_FIG_NF];
+		double pc = 0;
 
 		figure_features(pg, &s, wr, ff);
 		if (m->has_fig) {
@@ -2755,21 +2776,20 @@ detect_page(struct wn_panels_page *pg, struct wn_panel_set *ret,
 			char buf[256];
 			size_t o = 0;
 
+			pc = sigmoid(dot(m->fig_w, ff, WN_PANELS_FIG_NF) +
+				     wn_trees_eval(&m->fig_trees, ff,
+						   WN_PANELS_FIG_NF));
 			for (k = 0; k < WN_PANELS_FIG_NF && o < sizeof(buf) - 16; k++)
 				o += (size_t)snprintf(buf + o, sizeof(buf) - o,
 						      " %.3g", ff[k]);
 			wn_debug("figure of %zu panels: compound p=%.3f, features%s",
-				 s.n, sigmoid(dot(m->fig_w, ff, WN_PANELS_FIG_NF)),
-				 buf);
+				 s.n, pc, buf);
 		}
 		if (ret_feat != NULL) {
 			memcpy(ret_feat, ff, sizeof(ff));
-		} else if (pg->ngrids == 0 &&
-			   sigmoid(dot(m->fig_w, ff, WN_PANELS_FIG_NF)) <
-			   pg->fig_threshold) {
+		} else if (pg->ngrids == 0 && pc < pg->fig_threshold) {
 			/* not compound after all: one panel, the content */
-			whole_panel(pg, &s, (float)(1 - sigmoid(dot(m->fig_w,
-						   ff, WN_PANELS_FIG_NF))));
+			whole_panel(pg, &s, (float)(1 - pc));
 		}
 	} else if (s.n == 1) {
 		/* one panel: the figure is that image, not a part of it */

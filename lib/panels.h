@@ -158,6 +158,9 @@ void wn_panel_model_set_cut_trees(struct wn_panel_model *m,
 /* The same for the region model (fragment or panel). */
 void wn_panel_model_set_leaf_trees(struct wn_panel_model *m,
 				   struct wn_trees *t);
+/* The same for the compound-or-single model (kept until it is dropped). */
+void wn_panel_model_set_figure_trees(struct wn_panel_model *m,
+				     struct wn_trees *t);
 /* Set (or, with w NULL, drop) the compound-or-single model. */
 void wn_panel_model_set_figure(struct wn_panel_model *m, const float *w,
 			       float t);

@@ -57,6 +57,9 @@ grep -qx 'cut_trees 100 3' "$T/m1.model" || fail "no 100 trees: $(grep cut_trees
 [ "$(sed -n '/^cut_trees/,/^leaf /p' "$T/m1.model" | wc -l)" -eq 102 ] ||
 	fail "not 100 tree lines"
 grep -qx 'leaf_trees 100 3' "$T/m1.model" || fail "no 100 region trees"
+# (a compound-or-single model, and its trees, only when there are singles)
+! grep -q '^figure ' "$T/m1.model" || grep -qx 'figure_trees 100 3' "$T/m1.model" ||
+	fail "a compound-or-single model without its trees"
 [ "$(sed -n '/^leaf_trees/,/^label_threshold /p' "$T/m1.model" | wc -l)" -eq 102 ] ||
 	fail "not 100 region tree lines"
 expect 0 winnow-train -q --dev "$T/dev" --synth 8 --trees 7 --real-weight 1 \

@@ -203,7 +203,8 @@ with_trees_line(const char *text, const char *line)
 
 /* Trees added to the separator model's margin: a tree that vetoes every
    cut leaves two blocks whole; it survives writing and reading; bad trees
-   are refused.  The same for the region model's trees. */
+   are refused.  The same for the region and compound-or-single models'
+   trees. */
 static void
 test_model_trees(void)
 {
@@ -294,7 +295,38 @@ test_model_trees(void)
 	CU_ASSERT_EQUAL(s.n, 1);
 	wn_panel_set_release(&s);
 	wn_panel_model_free(m2);
+	m2 = NULL;
 	free(text);
+
+	/* the compound-or-single model's trees: one that says single to
+	   every result turns the two blocks into one panel */
+	wn_panel_model_set_leaf_trees(m, NULL);
+	CU_ASSERT_EQUAL_FATAL(wn_trees_alloc(&t, 1, 1), 0);
+	t.feat[0] = 0;
+	t.thr[0] = 0.5f;
+	t.leaf[1] = -60;
+	wn_panel_model_set_figure_trees(m, &t);
+	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(m, &img, &s), 0);
+	CU_ASSERT_EQUAL(s.n, 1);
+	CU_ASSERT_FALSE(s.compound);
+	wn_panel_set_release(&s);
+	text = NULL;
+	f = open_memstream(&text, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(wn_panel_model_write(m, f), 0);
+	fclose(f);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\nfigure_trees 1 1\n0 0.5 0 -60\n"));
+	CU_ASSERT_EQUAL_FATAL(wn_panel_model_parse(text, len, &m2), 0);
+	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(m2, &img, &s), 0);
+	CU_ASSERT_EQUAL(s.n, 1);
+	wn_panel_set_release(&s);
+	wn_panel_model_free(m2);
+	free(text);
+	/* dropping the compound-or-single model drops its trees */
+	wn_panel_model_set_figure(m, NULL, 0);
+	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(m, &img, &s), 0);
+	CU_ASSERT_EQUAL(s.n, 2);
+	wn_panel_set_release(&s);
 	wn_image_release(&img);
 	wn_panel_model_free(m);
 }
@@ -786,7 +818,7 @@ main(void)
 	    !CU_add_test(s, "bad model files", test_model_bad) ||
 	    !CU_add_test(s, "model round trip", test_model_roundtrip) ||
 	    !CU_add_test(s, "model of 32 cut weights", test_model_old) ||
-	    !CU_add_test(s, "trees on the separator and region models", test_model_trees) ||
+	    !CU_add_test(s, "trees on the three models", test_model_trees) ||
 	    !CU_add_test(s, "caption's panel count", test_hint) ||
 	    !CU_add_test(s, "grid on white", test_grid_white) ||
 	    !CU_add_test(s, "grid on black", test_grid_black) ||

@@ -44,7 +44,7 @@ static const char usage_text[] =
 	"      --synth N       synthetic figures for panels (default 1200)\n"
 	"      --epochs N      glyph training epochs (default 12)\n"
 	"      --rounds N      panel rounds of 'all' (default 4)\n"
-	"      --trees N       boosted trees on the separator and region models\n"
+	"      --trees N       boosted trees on each of the three panel models\n"
 	"                      (default 100)\n"
 	"      --real-weight N weight of a real figure's examples against a\n"
 	"                      synthetic one's (default 20)\n"

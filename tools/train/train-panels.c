@@ -26,7 +26,7 @@
 #include "tools/train/train.h"
 #include "lib/banned.h"
 
-#define BOOST_DEPTH	3	/* of the separator and region models' trees */
+#define BOOST_DEPTH	3	/* of every model's trees */
 #define BOOST_RATE	0.1
 #define GT_MAX_BYTES	(16u << 20)
 
@@ -595,6 +595,17 @@ train_figure(const struct train_opts *o, struct wn_panel_model *m,
 	if (rc >= 0 && d.n > 0 && count_pos(&d) < d.n && count_pos(&d) > 0) {
 		wn_info("figures: %zu examples, %zu compound", d.n, count_pos(&d));
 		rc = train_logistic(&d, 1.0, w);
+		wn_panel_model_set_figure(m, w, 0.5f);
+		wn_panel_model_set_figure_trees(m, NULL);
+		if (rc >= 0 && o->trees > 0) {
+			struct boost_data bd = { d.x, d.y, d.w, d.n, d.nf };
+			struct wn_trees t;
+
+			if ((rc = boost_fit(&bd, w, o->trees, BOOST_DEPTH,
+					    BOOST_RATE, &t)) < 0)
+				goto out;
+			wn_panel_model_set_figure_trees(m, &t);
+		}
 		for (thr = 0.1; rc >= 0 && thr < 0.71; thr += 0.1) {
 			double f1;
 
@@ -611,6 +622,7 @@ train_figure(const struct train_opts *o, struct wn_panel_model *m,
 			*ret_f1 = best;
 		}
 	}
+out:
 	train_xy_release(&d);
 	return rc;
 }
