@@ -238,6 +238,19 @@ read_trees(const char **p, const char *end, int nf, struct wn_trees *t)
 	return 0;
 }
 
+/* An optional section "name N DEPTH ..." of trees: 0 if absent. */
+static int
+opt_trees(const char **p, const char *end, const char *name, int nf,
+	  struct wn_trees *t)
+{
+	const char *q = *p;
+
+	if (!tok_is(&q, end, name))
+		return 0;
+	*p = q;
+	return read_trees(p, end, nf, t);
+}
+
 void
 wn_panel_model_free(struct wn_panel_model *m)
 {
@@ -276,14 +289,10 @@ wn_panel_model_parse(const char *text, size_t len, struct wn_panel_model **ret)
 	if (!tok_is(&p, end, "cut_threshold") ||
 	    tok_float(&p, end, &m->cut_threshold) < 0)
 		goto out;
-	q = p;
-	if (tok_is(&q, end, "cut_trees")) {
-		p = q;
-		if ((rc = read_trees(&p, end, WN_PANELS_CUT_NF,
-				     &m->cut_trees)) < 0)
-			goto out;
-		rc = -WN_EFORMAT;
-	}
+	if ((rc = opt_trees(&p, end, "cut_trees", WN_PANELS_CUT_NF,
+			    &m->cut_trees)) < 0)
+		goto out;
+	rc = -WN_EFORMAT;
 	if (!tok_is(&p, end, "leaf") ||
 	    tok_int(&p, end, 1, WN_PANELS_LEAF_NF, &n) < 0 ||
 	    n != WN_PANELS_LEAF_NF || read_floats(&p, end, m->leaf_w, n) < 0)
@@ -291,14 +300,10 @@ wn_panel_model_parse(const char *text, size_t len, struct wn_panel_model **ret)
 	if (!tok_is(&p, end, "leaf_threshold") ||
 	    tok_float(&p, end, &m->leaf_threshold) < 0)
 		goto out;
-	q = p;
-	if (tok_is(&q, end, "leaf_trees")) {
-		p = q;
-		if ((rc = read_trees(&p, end, WN_PANELS_LEAF_NF,
-				     &m->leaf_trees)) < 0)
-			goto out;
-		rc = -WN_EFORMAT;
-	}
+	if ((rc = opt_trees(&p, end, "leaf_trees", WN_PANELS_LEAF_NF,
+			    &m->leaf_trees)) < 0)
+		goto out;
+	rc = -WN_EFORMAT;
 	if (!tok_is(&p, end, "label_threshold") ||
 	    tok_float(&p, end, &m->label_threshold) < 0)
 		goto out;
@@ -312,14 +317,10 @@ wn_panel_model_parse(const char *text, size_t len, struct wn_panel_model **ret)
 		    tok_float(&p, end, &m->fig_threshold) < 0)
 			goto out;
 		m->has_fig = 1;
-		q = p;
-		if (tok_is(&q, end, "figure_trees")) {
-			p = q;
-			if ((rc = read_trees(&p, end, WN_PANELS_FIG_NF,
-					     &m->fig_trees)) < 0)
-				goto out;
-			rc = -WN_EFORMAT;
-		}
+		if ((rc = opt_trees(&p, end, "figure_trees", WN_PANELS_FIG_NF,
+				    &m->fig_trees)) < 0)
+			goto out;
+		rc = -WN_EFORMAT;
 	}
 	q = p;
 	if (!tok_is(&q, end, "glyph")) {

@@ -201,20 +201,60 @@ with_trees_line(const char *text, const char *line)
 	return out;
 }
 
-/* Trees added to the separator model's margin: a tree that vetoes every
-   cut leaves two blocks whole; it survives writing and reading; bad trees
-   are refused.  The same for the region and compound-or-single models'
-   trees. */
+typedef void (*set_trees_fn)(struct wn_panel_model *, struct wn_trees *);
+
+/* Give m, through set, one stump on the constant feature 0 that puts every
+   margin at -60: the two blocks of img must come out as one panel, from m
+   and from m written (with a section "name 1 1") and read back.  Returns
+   the text written, to free. */
+static char *
+check_veto(struct wn_panel_model *m, const struct wn_image *img,
+	   set_trees_fn set, const char *name)
+{
+	struct wn_panel_model *m2 = NULL;
+	struct wn_panel_set s = { 0 };
+	struct wn_trees t;
+	char *text = NULL, want[64];
+	size_t len = 0;
+	FILE *f;
+
+	CU_ASSERT_EQUAL_FATAL(wn_trees_alloc(&t, 1, 1), 0);
+	t.feat[0] = 0;
+	t.thr[0] = 0.5f;
+	t.leaf[1] = -60;
+	CU_ASSERT_EQUAL(wn_trees_eval(&t, (const float[]){ 1 }, 1), -60);
+	CU_ASSERT_EQUAL(wn_trees_eval(&t, (const float[]){ 0 }, 1), 0);
+	set(m, &t);
+	CU_ASSERT_EQUAL(t.n, 0);
+	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(m, img, &s), 0);
+	CU_ASSERT_EQUAL(s.n, 1);
+	CU_ASSERT_FALSE(s.compound);
+	wn_panel_set_release(&s);
+	f = open_memstream(&text, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(wn_panel_model_write(m, f), 0);
+	fclose(f);
+	snprintf(want, sizeof(want), "\n%s 1 1\n0 0.5 0 -60\n", name);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, want));
+	CU_ASSERT_EQUAL_FATAL(wn_panel_model_parse(text, len, &m2), 0);
+	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(m2, img, &s), 0);
+	CU_ASSERT_EQUAL(s.n, 1);
+	wn_panel_set_release(&s);
+	wn_panel_model_free(m2);
+	return text;
+}
+
+/* Trees added to the margins of the separator, region and compound-or-
+   single models: a tree that vetoes every cut, rejects every region or
+   says single to every result leaves two blocks whole; it survives writing
+   and reading; bad trees are refused. */
 static void
 test_model_trees(void)
 {
 	struct wn_panel_model *m = NULL, *m2 = NULL;
 	struct wn_image img;
 	struct wn_panel_set s = { 0 };
-	struct wn_trees t;
-	char *text = NULL, *bad;
-	size_t len = 0;
-	FILE *f;
+	char *text, *bad;
 
 	CU_ASSERT_EQUAL_FATAL(wn_panel_model_parse(wn_panels_model_text,
 						   wn_panels_model_len, &m), 0);
@@ -222,36 +262,14 @@ test_model_trees(void)
 	paint_block(&img, 10, 10, 180, 180, 1, 20, 200);
 	paint_block(&img, 210, 10, 180, 180, 2, 20, 200);
 	wn_panel_model_set_cut_trees(m, NULL);
+	wn_panel_model_set_leaf_trees(m, NULL);
+	wn_panel_model_set_figure_trees(m, NULL);
 	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(m, &img, &s), 0);
 	CU_ASSERT_EQUAL(s.n, 2);
 	wn_panel_set_release(&s);
-	/* one stump on the constant feature 0: every margin -60 */
-	CU_ASSERT_EQUAL_FATAL(wn_trees_alloc(&t, 1, 1), 0);
-	t.feat[0] = 0;
-	t.thr[0] = 0.5f;
-	t.leaf[0] = 0;
-	t.leaf[1] = -60;
-	CU_ASSERT_EQUAL(wn_trees_eval(&t, (const float[]){ 1 }, 1), -60);
-	CU_ASSERT_EQUAL(wn_trees_eval(&t, (const float[]){ 0 }, 1), 0);
-	wn_panel_model_set_cut_trees(m, &t);
-	CU_ASSERT_EQUAL(t.n, 0);
-	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(m, &img, &s), 0);
-	CU_ASSERT_EQUAL(s.n, 1);
-	CU_ASSERT_FALSE(s.compound);
-	wn_panel_set_release(&s);
 
-	f = open_memstream(&text, &len);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	CU_ASSERT_EQUAL(wn_panel_model_write(m, f), 0);
-	fclose(f);
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\ncut_trees 1 1\n0 0.5 0 -60\n"));
-	CU_ASSERT_EQUAL_FATAL(wn_panel_model_parse(text, len, &m2), 0);
-	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(m2, &img, &s), 0);
-	CU_ASSERT_EQUAL(s.n, 1);
-	wn_panel_set_release(&s);
-	wn_panel_model_free(m2);
-	m2 = NULL;
-
+	text = check_veto(m, &img, wn_panel_model_set_cut_trees, "cut_trees");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	/* a feature past the separator's, too deep, a tree missing */
 	bad = with_trees_line(text, "cut_trees 1 1\n34 0.5 0 -60");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(bad);
@@ -270,58 +288,15 @@ test_model_trees(void)
 	free(bad);
 	CU_ASSERT_PTR_NULL(m2);
 	free(text);
-
-	/* the region model's trees: one that rejects every region leaves
-	   no panel but the whole figure, and is written as leaf_trees */
 	wn_panel_model_set_cut_trees(m, NULL);
-	CU_ASSERT_EQUAL_FATAL(wn_trees_alloc(&t, 1, 1), 0);
-	t.feat[0] = 0;
-	t.thr[0] = 0.5f;
-	t.leaf[1] = -60;
-	wn_panel_model_set_leaf_trees(m, &t);
-	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(m, &img, &s), 0);
-	CU_ASSERT_EQUAL(s.n, 1);
-	CU_ASSERT_FALSE(s.compound);
-	wn_panel_set_release(&s);
-	text = NULL;
-	f = open_memstream(&text, &len);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	CU_ASSERT_EQUAL(wn_panel_model_write(m, f), 0);
-	fclose(f);
-	CU_ASSERT_PTR_NULL(strstr(text, "\ncut_trees"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\nleaf_trees 1 1\n0 0.5 0 -60\n"));
-	CU_ASSERT_EQUAL_FATAL(wn_panel_model_parse(text, len, &m2), 0);
-	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(m2, &img, &s), 0);
-	CU_ASSERT_EQUAL(s.n, 1);
-	wn_panel_set_release(&s);
-	wn_panel_model_free(m2);
-	m2 = NULL;
-	free(text);
 
-	/* the compound-or-single model's trees: one that says single to
-	   every result turns the two blocks into one panel */
-	wn_panel_model_set_leaf_trees(m, NULL);
-	CU_ASSERT_EQUAL_FATAL(wn_trees_alloc(&t, 1, 1), 0);
-	t.feat[0] = 0;
-	t.thr[0] = 0.5f;
-	t.leaf[1] = -60;
-	wn_panel_model_set_figure_trees(m, &t);
-	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(m, &img, &s), 0);
-	CU_ASSERT_EQUAL(s.n, 1);
-	CU_ASSERT_FALSE(s.compound);
-	wn_panel_set_release(&s);
-	text = NULL;
-	f = open_memstream(&text, &len);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	CU_ASSERT_EQUAL(wn_panel_model_write(m, f), 0);
-	fclose(f);
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\nfigure_trees 1 1\n0 0.5 0 -60\n"));
-	CU_ASSERT_EQUAL_FATAL(wn_panel_model_parse(text, len, &m2), 0);
-	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(m2, &img, &s), 0);
-	CU_ASSERT_EQUAL(s.n, 1);
-	wn_panel_set_release(&s);
-	wn_panel_model_free(m2);
+	text = check_veto(m, &img, wn_panel_model_set_leaf_trees, "leaf_trees");
+	CU_ASSERT_PTR_NULL(strstr(text, "\ncut_trees"));
 	free(text);
+	wn_panel_model_set_leaf_trees(m, NULL);
+
+	free(check_veto(m, &img, wn_panel_model_set_figure_trees,
+			"figure_trees"));
 	/* dropping the compound-or-single model drops its trees */
 	wn_panel_model_set_figure(m, NULL, 0);
 	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(m, &img, &s), 0);

@@ -580,6 +580,27 @@ figure_example(const struct wn_panel_model *m, const struct wn_image *img,
 	return rc;
 }
 
+typedef void (*set_trees_fn)(struct wn_panel_model *, struct wn_trees *);
+
+/* Logistic weights w on d, then o->trees trees boosted on their margin,
+   handed to m by set (none with --trees 0). */
+static int
+fit_model(const struct train_opts *o, const struct train_xy *d, float *w,
+	  struct wn_panel_model *m, set_trees_fn set)
+{
+	struct boost_data bd = { d->x, d->y, d->w, d->n, d->nf };
+	struct wn_trees t;
+	int rc;
+
+	set(m, NULL);
+	if ((rc = train_logistic(d, 1.0, w)) < 0 || o->trees == 0)
+		return rc;
+	if ((rc = boost_fit(&bd, w, o->trees, BOOST_DEPTH, BOOST_RATE, &t)) < 0)
+		return rc;
+	set(m, &t);
+	return 0;
+}
+
 /* The compound-or-single model, on results of two panels or more. */
 static int
 train_figure(const struct train_opts *o, struct wn_panel_model *m,
@@ -594,18 +615,7 @@ train_figure(const struct train_opts *o, struct wn_panel_model *m,
 	rc = collect(o, m, figs, pool, COLLECT_FIGURES, &d);
 	if (rc >= 0 && d.n > 0 && count_pos(&d) < d.n && count_pos(&d) > 0) {
 		wn_info("figures: %zu examples, %zu compound", d.n, count_pos(&d));
-		rc = train_logistic(&d, 1.0, w);
-		wn_panel_model_set_figure(m, w, 0.5f);
-		wn_panel_model_set_figure_trees(m, NULL);
-		if (rc >= 0 && o->trees > 0) {
-			struct boost_data bd = { d.x, d.y, d.w, d.n, d.nf };
-			struct wn_trees t;
-
-			if ((rc = boost_fit(&bd, w, o->trees, BOOST_DEPTH,
-					    BOOST_RATE, &t)) < 0)
-				goto out;
-			wn_panel_model_set_figure_trees(m, &t);
-		}
+		rc = fit_model(o, &d, w, m, wn_panel_model_set_figure_trees);
 		for (thr = 0.1; rc >= 0 && thr < 0.71; thr += 0.1) {
 			double f1;
 
@@ -622,7 +632,6 @@ train_figure(const struct train_opts *o, struct wn_panel_model *m,
 			*ret_f1 = best;
 		}
 	}
-out:
 	train_xy_release(&d);
 	return rc;
 }
@@ -646,35 +655,17 @@ panels_fit(const struct train_opts *o, struct wn_panel_model *m,
 	if ((rc = collect(o, m, figs, pool, COLLECT_CUTS, &d)) < 0)
 		goto out;
 	wn_info("cuts: %zu examples, %zu between units", d.n, count_pos(&d));
-	if ((rc = train_logistic(&d, 1.0, wn_panel_model_cut_weights(m))) < 0)
+	if ((rc = fit_model(o, &d, wn_panel_model_cut_weights(m), m,
+			    wn_panel_model_set_cut_trees)) < 0)
 		goto out;
-	wn_panel_model_set_cut_trees(m, NULL);
-	if (o->trees > 0) {
-		struct boost_data bd = { d.x, d.y, d.w, d.n, d.nf };
-		struct wn_trees t;
-
-		if ((rc = boost_fit(&bd, wn_panel_model_cut_weights(m), o->trees,
-				    BOOST_DEPTH, BOOST_RATE, &t)) < 0)
-			goto out;
-		wn_panel_model_set_cut_trees(m, &t);
-	}
 	train_xy_release(&d);
 	train_xy_init(&d, WN_PANELS_LEAF_NF);
 	if ((rc = collect(o, m, figs, pool, COLLECT_LEAVES, &d)) < 0)
 		goto out;
 	wn_info("regions: %zu examples, %zu panels", d.n, count_pos(&d));
-	if ((rc = train_logistic(&d, 1.0, wn_panel_model_leaf_weights(m))) < 0)
+	if ((rc = fit_model(o, &d, wn_panel_model_leaf_weights(m), m,
+			    wn_panel_model_set_leaf_trees)) < 0)
 		goto out;
-	wn_panel_model_set_leaf_trees(m, NULL);
-	if (o->trees > 0) {
-		struct boost_data bd = { d.x, d.y, d.w, d.n, d.nf };
-		struct wn_trees t;
-
-		if ((rc = boost_fit(&bd, wn_panel_model_leaf_weights(m),
-				    o->trees, BOOST_DEPTH, BOOST_RATE, &t)) < 0)
-			goto out;
-		wn_panel_model_set_leaf_trees(m, &t);
-	}
 	wn_panel_model_set_figure(m, NULL, 0);
 	/* the cut threshold that does best on the training figures */
 	for (thr = 0.15; thr < 0.71; thr += 0.05) {
