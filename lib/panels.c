@@ -471,21 +471,11 @@ set_trees(struct wn_trees *to, struct wn_trees *t)
 }
 
 void
-wn_panel_model_set_cut_trees(struct wn_panel_model *m, struct wn_trees *t)
+wn_panel_model_set_trees(struct wn_panel_model *m, enum wn_panels_part part,
+			 struct wn_trees *t)
 {
-	set_trees(&m->cut_trees, t);
-}
-
-void
-wn_panel_model_set_leaf_trees(struct wn_panel_model *m, struct wn_trees *t)
-{
-	set_trees(&m->leaf_trees, t);
-}
-
-void
-wn_panel_model_set_figure_trees(struct wn_panel_model *m, struct wn_trees *t)
-{
-	set_trees(&m->fig_trees, t);
+	set_trees(part == WN_PANELS_CUTS ? &m->cut_trees :
+		  part == WN_PANELS_REGIONS ? &m->leaf_trees : &m->fig_trees, t);
 }
 
 void
@@ -1119,6 +1109,13 @@ dot(const float *w, const float *f, int n)
 	return s;
 }
 
+/* The probability of a model: its logistic weights w plus its trees t. */
+static double
+model_p(const float *w, const struct wn_trees *t, const float *f, int n)
+{
+	return sigmoid(dot(w, f, n) + wn_trees_eval(t, f, n));
+}
+
 /*
  * Panels of one row or column are often of one size: whether c[i] falls
  * where a division of r into k equal parts puts a separator, with the other
@@ -1186,11 +1183,8 @@ region_cands(struct wn_panels_page *pg, const struct rect *r, int depth,
 	period_features(r, 1, c + nh, nv);
 	for (i = 0; i < nh + nv; i++)
 		c[i].score = pg->m != NULL ?
-			(float)sigmoid(dot(pg->m->cut_w, c[i].feat,
-					   WN_PANELS_CUT_NF) +
-				       wn_trees_eval(&pg->m->cut_trees,
-						     c[i].feat,
-						     WN_PANELS_CUT_NF)) : 0;
+			(float)model_p(pg->m->cut_w, &pg->m->cut_trees,
+				       c[i].feat, WN_PANELS_CUT_NF) : 0;
 	*ret_nh = nh;
 	return nh + nv;
 }
@@ -2672,10 +2666,8 @@ detect_page(struct wn_panels_page *pg, struct wn_panel_set *ret,
 
 		lf->is_label = pg->nleaves > 1 && leaf_glyph(pg, lf);
 		leaf_features(pg, lf, f);
-		lf->score = (float)sigmoid(dot(m->leaf_w, f,
-					       WN_PANELS_LEAF_NF) +
-					   wn_trees_eval(&m->leaf_trees, f,
-							 WN_PANELS_LEAF_NF));
+		lf->score = (float)model_p(m->leaf_w, &m->leaf_trees, f,
+					   WN_PANELS_LEAF_NF);
 		if (!lf->is_label && lf->score >= m->leaf_threshold)
 			np++;
 	}
@@ -2772,14 +2764,14 @@ detect_page(struct wn_panels_page *pg, struct wn_panel_set *ret,
 		double pc = 0;
 
 		figure_features(pg, &s, wr, ff);
-		if (m->has_fig) {
+		if (m->has_fig)
+			pc = model_p(m->fig_w, &m->fig_trees, ff,
+				     WN_PANELS_FIG_NF);
+		if (m->has_fig && wn_log_enabled(WN_LOG_DEBUG)) {
 			int k;
 			char buf[256];
 			size_t o = 0;
 
-			pc = sigmoid(dot(m->fig_w, ff, WN_PANELS_FIG_NF) +
-				     wn_trees_eval(&m->fig_trees, ff,
-						   WN_PANELS_FIG_NF));
 			for (k = 0; k < WN_PANELS_FIG_NF && o < sizeof(buf) - 16; k++)
 				o += (size_t)snprintf(buf + o, sizeof(buf) - o,
 						      " %.3g", ff[k]);

@@ -151,16 +151,16 @@ float *wn_panel_model_cut_weights(struct wn_panel_model *m);
 float *wn_panel_model_leaf_weights(struct wn_panel_model *m);
 void wn_panel_model_set_cut_threshold(struct wn_panel_model *m, float t);
 struct wn_trees;
-/* Replace the trees added to the separator model's margin (NULL: none);
-   takes them over and clears *t. */
-void wn_panel_model_set_cut_trees(struct wn_panel_model *m,
-				  struct wn_trees *t);
-/* The same for the region model (fragment or panel). */
-void wn_panel_model_set_leaf_trees(struct wn_panel_model *m,
-				   struct wn_trees *t);
-/* The same for the compound-or-single model (kept until it is dropped). */
-void wn_panel_model_set_figure_trees(struct wn_panel_model *m,
-				     struct wn_trees *t);
+/* The three models that boosted trees can add to. */
+enum wn_panels_part {
+	WN_PANELS_CUTS,		/* separators */
+	WN_PANELS_REGIONS,	/* fragment or panel */
+	WN_PANELS_FIGURE,	/* compound or single; dropped with it */
+};
+/* Replace the trees added to a model's margin (NULL: none); takes them
+   over and clears *t. */
+void wn_panel_model_set_trees(struct wn_panel_model *m,
+			      enum wn_panels_part part, struct wn_trees *t);
 /* Set (or, with w NULL, drop) the compound-or-single model. */
 void wn_panel_model_set_figure(struct wn_panel_model *m, const float *w,
 			       float t);

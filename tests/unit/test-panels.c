@@ -201,15 +201,13 @@ with_trees_line(const char *text, const char *line)
 	return out;
 }
 
-typedef void (*set_trees_fn)(struct wn_panel_model *, struct wn_trees *);
-
-/* Give m, through set, one stump on the constant feature 0 that puts every
+/* Give m, as part's trees, one stump on the constant feature 0 that puts every
    margin at -60: the two blocks of img must come out as one panel, from m
    and from m written (with a section "name 1 1") and read back.  Returns
    the text written, to free. */
 static char *
 check_veto(struct wn_panel_model *m, const struct wn_image *img,
-	   set_trees_fn set, const char *name)
+	   enum wn_panels_part part, const char *name)
 {
 	struct wn_panel_model *m2 = NULL;
 	struct wn_panel_set s = { 0 };
@@ -224,7 +222,7 @@ check_veto(struct wn_panel_model *m, const struct wn_image *img,
 	t.leaf[1] = -60;
 	CU_ASSERT_EQUAL(wn_trees_eval(&t, (const float[]){ 1 }, 1), -60);
 	CU_ASSERT_EQUAL(wn_trees_eval(&t, (const float[]){ 0 }, 1), 0);
-	set(m, &t);
+	wn_panel_model_set_trees(m, part, &t);
 	CU_ASSERT_EQUAL(t.n, 0);
 	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(m, img, &s), 0);
 	CU_ASSERT_EQUAL(s.n, 1);
@@ -254,49 +252,46 @@ test_model_trees(void)
 	struct wn_panel_model *m = NULL, *m2 = NULL;
 	struct wn_image img;
 	struct wn_panel_set s = { 0 };
+	static const char *const bad_lines[] = {
+		"cut_trees 1 1\n34 0.5 0 -60",
+		"cut_trees 1 7\n0 0.5 0 -60",
+		"cut_trees 2 1",
+	};
 	char *text, *bad;
+	size_t k;
 
 	CU_ASSERT_EQUAL_FATAL(wn_panel_model_parse(wn_panels_model_text,
 						   wn_panels_model_len, &m), 0);
 	CU_ASSERT_EQUAL_FATAL(new_image(&img, 400, 200, 3, 255), 0);
 	paint_block(&img, 10, 10, 180, 180, 1, 20, 200);
 	paint_block(&img, 210, 10, 180, 180, 2, 20, 200);
-	wn_panel_model_set_cut_trees(m, NULL);
-	wn_panel_model_set_leaf_trees(m, NULL);
-	wn_panel_model_set_figure_trees(m, NULL);
+	wn_panel_model_set_trees(m, WN_PANELS_CUTS, NULL);
+	wn_panel_model_set_trees(m, WN_PANELS_REGIONS, NULL);
+	wn_panel_model_set_trees(m, WN_PANELS_FIGURE, NULL);
 	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(m, &img, &s), 0);
 	CU_ASSERT_EQUAL(s.n, 2);
 	wn_panel_set_release(&s);
 
-	text = check_veto(m, &img, wn_panel_model_set_cut_trees, "cut_trees");
+	text = check_veto(m, &img, WN_PANELS_CUTS, "cut_trees");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	/* a feature past the separator's, too deep, a tree missing */
-	bad = with_trees_line(text, "cut_trees 1 1\n34 0.5 0 -60");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(bad);
-	CU_ASSERT_EQUAL(wn_panel_model_parse(bad, strlen(bad), &m2),
-			-WN_EFORMAT);
-	free(bad);
-	bad = with_trees_line(text, "cut_trees 1 7\n0 0.5 0 -60");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(bad);
-	CU_ASSERT_EQUAL(wn_panel_model_parse(bad, strlen(bad), &m2),
-			-WN_EFORMAT);
-	free(bad);
-	bad = with_trees_line(text, "cut_trees 2 1");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(bad);
-	CU_ASSERT_EQUAL(wn_panel_model_parse(bad, strlen(bad), &m2),
-			-WN_EFORMAT);
-	free(bad);
+	for (k = 0; k < sizeof(bad_lines) / sizeof(bad_lines[0]); k++) {
+		bad = with_trees_line(text, bad_lines[k]);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(bad);
+		CU_ASSERT_EQUAL(wn_panel_model_parse(bad, strlen(bad), &m2),
+				-WN_EFORMAT);
+		free(bad);
+	}
 	CU_ASSERT_PTR_NULL(m2);
 	free(text);
-	wn_panel_model_set_cut_trees(m, NULL);
+	wn_panel_model_set_trees(m, WN_PANELS_CUTS, NULL);
 
-	text = check_veto(m, &img, wn_panel_model_set_leaf_trees, "leaf_trees");
+	text = check_veto(m, &img, WN_PANELS_REGIONS, "leaf_trees");
 	CU_ASSERT_PTR_NULL(strstr(text, "\ncut_trees"));
 	free(text);
-	wn_panel_model_set_leaf_trees(m, NULL);
+	wn_panel_model_set_trees(m, WN_PANELS_REGIONS, NULL);
 
-	free(check_veto(m, &img, wn_panel_model_set_figure_trees,
-			"figure_trees"));
+	free(check_veto(m, &img, WN_PANELS_FIGURE, "figure_trees"));
 	/* dropping the compound-or-single model drops its trees */
 	wn_panel_model_set_figure(m, NULL, 0);
 	CU_ASSERT_EQUAL_FATAL(wn_panels_detect(m, &img, &s), 0);

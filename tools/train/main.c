@@ -164,6 +164,7 @@ main(int argc, char *argv[])
 		.rounds = 4,
 		.trees = 100,
 		.real_weight = 20,
+		.fold = 1,
 	};
 	int c, verbosity = 1, out_given = 0, c_given = 0, v;
 	int64_t seed;
@@ -233,7 +234,7 @@ main(int argc, char *argv[])
 		case 12:
 			if (wn_parse_int(optarg, 1, 3, &v) < 0)
 				return wn_usage_error("invalid --fold '%s'", optarg);
-			train_fold = v;
+			o.fold = v;
 			break;
 		case 8:
 			o.json = 1;

@@ -34,18 +34,17 @@ static size_t count_pos(const struct train_xy *d);
 
 /* ---------- dev figures ---------- */
 
-int train_fold = 1;
-
-int
-train_is_heldout(const char *file)
+/* Whether fold (1-3) holds file back: the last digit of its name's hash
+   in 0-2, 3-5 or 6-8. */
+static int
+is_heldout(const char *file, int fold)
 {
 	const char *base = strrchr(file, '/');
 	uint64_t digit;
 
 	base = base ? base + 1 : file;
 	digit = wn_hash64(base, strlen(base)) % 10;
-	return digit >= (uint64_t)(3 * train_fold - 3) &&
-	       digit < (uint64_t)(3 * train_fold);
+	return digit >= (uint64_t)(3 * fold - 3) && digit < (uint64_t)(3 * fold);
 }
 
 void
@@ -98,7 +97,6 @@ load_fig(json_t *o, struct train_fig *f)
 		snprintf(b->label, sizeof(b->label), "%s", label ? label : "");
 		f->nunits++;
 	}
-	f->heldout = train_is_heldout(file);
 	return 0;
 }
 
@@ -147,7 +145,6 @@ add_singles(const char *dev, struct train_set *s)
 		}
 		f->nunits = 1;
 		f->whole = 1;
-		f->heldout = train_is_heldout(file);
 	}
 	closedir(d);
 	/* directory order is not stable */
@@ -218,9 +215,10 @@ add_fig(const char *path, json_t *o, void *ud)
 }
 
 int
-train_load_figs(const char *dev, struct train_set *ret)
+train_load_figs(const char *dev, int fold, struct train_set *ret)
 {
 	struct train_set s = { 0 };
+	size_t i;
 	int rc;
 
 	rc = each_annotation(dev, "panels-dev.jsonl", add_fig, &s);
@@ -231,6 +229,8 @@ train_load_figs(const char *dev, struct train_set *ret)
 		train_set_release(&s);
 		return rc;
 	}
+	for (i = 0; i < s.n; i++)
+		s.v[i].heldout = is_heldout(s.v[i].file, fold);
 	*ret = s;
 	return 0;
 }
@@ -580,24 +580,22 @@ figure_example(const struct wn_panel_model *m, const struct wn_image *img,
 	return rc;
 }
 
-typedef void (*set_trees_fn)(struct wn_panel_model *, struct wn_trees *);
-
 /* Logistic weights w on d, then o->trees trees boosted on their margin,
-   handed to m by set (none with --trees 0). */
+   as part's trees of m (none with --trees 0). */
 static int
 fit_model(const struct train_opts *o, const struct train_xy *d, float *w,
-	  struct wn_panel_model *m, set_trees_fn set)
+	  struct wn_panel_model *m, enum wn_panels_part part)
 {
 	struct boost_data bd = { d->x, d->y, d->w, d->n, d->nf };
 	struct wn_trees t;
 	int rc;
 
-	set(m, NULL);
+	wn_panel_model_set_trees(m, part, NULL);
 	if ((rc = train_logistic(d, 1.0, w)) < 0 || o->trees == 0)
 		return rc;
 	if ((rc = boost_fit(&bd, w, o->trees, BOOST_DEPTH, BOOST_RATE, &t)) < 0)
 		return rc;
-	set(m, &t);
+	wn_panel_model_set_trees(m, part, &t);
 	return 0;
 }
 
@@ -615,7 +613,7 @@ train_figure(const struct train_opts *o, struct wn_panel_model *m,
 	rc = collect(o, m, figs, pool, COLLECT_FIGURES, &d);
 	if (rc >= 0 && d.n > 0 && count_pos(&d) < d.n && count_pos(&d) > 0) {
 		wn_info("figures: %zu examples, %zu compound", d.n, count_pos(&d));
-		rc = fit_model(o, &d, w, m, wn_panel_model_set_figure_trees);
+		rc = fit_model(o, &d, w, m, WN_PANELS_FIGURE);
 		for (thr = 0.1; rc >= 0 && thr < 0.71; thr += 0.1) {
 			double f1;
 
@@ -656,7 +654,7 @@ panels_fit(const struct train_opts *o, struct wn_panel_model *m,
 		goto out;
 	wn_info("cuts: %zu examples, %zu between units", d.n, count_pos(&d));
 	if ((rc = fit_model(o, &d, wn_panel_model_cut_weights(m), m,
-			    wn_panel_model_set_cut_trees)) < 0)
+			    WN_PANELS_CUTS)) < 0)
 		goto out;
 	train_xy_release(&d);
 	train_xy_init(&d, WN_PANELS_LEAF_NF);
@@ -664,7 +662,7 @@ panels_fit(const struct train_opts *o, struct wn_panel_model *m,
 		goto out;
 	wn_info("regions: %zu examples, %zu panels", d.n, count_pos(&d));
 	if ((rc = fit_model(o, &d, wn_panel_model_leaf_weights(m), m,
-			    wn_panel_model_set_leaf_trees)) < 0)
+			    WN_PANELS_REGIONS)) < 0)
 		goto out;
 	wn_panel_model_set_figure(m, NULL, 0);
 	/* the cut threshold that does best on the training figures */
@@ -692,7 +690,7 @@ load_data(const struct train_opts *o, struct train_set *figs,
 {
 	int rc;
 
-	if (train_load_figs(o->dev, figs) < 0)
+	if (train_load_figs(o->dev, o->fold, figs) < 0)
 		return -ENOENT;
 	if (o->synth > 0) {
 		rc = synth_pool_load(o->data, pool);
@@ -1111,7 +1109,7 @@ train_eval_main(const struct train_opts *o)
 
 	memset(all, 0, sizeof(all));
 	memset(src, 0, sizeof(src));
-	if (load_model(o, &m) < 0 || train_load_figs(o->dev, &figs) < 0 ||
+	if (load_model(o, &m) < 0 || train_load_figs(o->dev, o->fold, &figs) < 0 ||
 	    load_caption_wants(o->dev, &figs) < 0) {
 		status = EX_NOINPUT;
 		goto out;

@@ -21,7 +21,8 @@ struct train_opts {
 	int synth;		/* number of synthetic figures */
 	int epochs;
 	int rounds;		/* panel refinement rounds of "all" */
-	int trees;		/* boosted trees on the separator model */
+	int trees;		/* boosted trees on each of the three models */
+	int fold;		/* the held-back third of the dev figures, 1-3 */
 	double real_weight;	/* of a real figure's example; synthetic: 1 */
 	int scratch;		/* -o given: "all" keeps out of the sources */
 	int json;
@@ -34,7 +35,7 @@ struct train_fig {
 	int width, height;
 	struct wn_panels_box *units;	/* owned */
 	size_t nunits;
-	int heldout;		/* 1: the fixed evaluation part */
+	int heldout;		/* 1: held back by the fold */
 	int whole;		/* a single image: one unit, the whole image */
 	int want;		/* panels its dev caption names; 0: none */
 };
@@ -44,13 +45,12 @@ struct train_set {
 	size_t n;
 };
 
-int train_load_figs(const char *dev, struct train_set *ret);
+/* The dev figures and single images, with the third that fold holds back
+   marked: about 30% of them, by name hash.  Fold 1 is the fixed evaluation
+   part; folds 2 and 3 are the other parts a cross-check holds back in
+   turn. */
+int train_load_figs(const char *dev, int fold, struct train_set *ret);
 void train_set_release(struct train_set *s);
-/* The evaluation part: about 30% of the figures, by name hash; fold 1 (the
-   default) is the fixed one, folds 2 and 3 are the other parts a
-   cross-check holds back in turn. */
-extern int train_fold;
-int train_is_heldout(const char *file);
 
 /* Growable example matrix for logistic regression. */
 struct train_xy {
